@@ -1,0 +1,28 @@
+//! audit-gateway: a GraphQL API (and a REST twin) over an application's audit log.
+//!
+//! A request travels down this list:
+//!
+//! - [`app`] builds the axum router and the state every handler shares.
+//! - [`auth`] turns a bearer token into an authenticated administrator (or a 401/403).
+//! - [`graphql`] and [`rest`] are the two faces. Each parses its raw input into the one
+//!   [`filter::Filter`] and calls the same query functions; neither contains SQL.
+//! - [`filter`] owns the shared filter, its validation and the window arithmetic (local calendar
+//!   dates, time-zone offsets, timeframes) that turns it into UTC bounds.
+//! - [`audit`] runs the queries: the activity page and the insights, as aggregate SQL.
+//! - [`error`] is the one error type, rendered as HTTP bodies and as GraphQL errors.
+//! - [`db`] connects to SQLite or PostgreSQL and applies migrations.
+//! - [`tokens`] creates, lists and revokes API tokens (the secret is never stored).
+//! - [`seed`] writes deterministic synthetic activity for demos, tests and benchmarks.
+//! - [`cli`] is the `audit-gateway` command line; `main.rs` only calls it.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod db;
+pub mod error;
+pub mod filter;
+pub mod graphql;
+pub mod rest;
+pub mod seed;
+pub mod tokens;

@@ -1,0 +1,22 @@
+//! Migrations for the audit log (`users`, `transaction`, `activity`) and the gateway's own
+//! `api_token` table, on SQLite and PostgreSQL.
+//!
+//! Deployments that already have an audit log keep their tables: the first migration only creates
+//! what is missing (`IF NOT EXISTS`), and adds the indexes the gateway's queries need.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_audit_log;
+mod m20261125_000002_create_api_token;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_audit_log::Migration),
+            Box::new(m20261125_000002_create_api_token::Migration),
+        ]
+    }
+}

@@ -1,0 +1,131 @@
+//! The insights: summary cards and the daily chart for a closed window, all computed by one
+//! aggregate statement in the database (DESIGN.md section 4).
+//!
+//! The statement scopes the activities once (a CTE) and answers four questions from it, one
+//! `UNION ALL` branch each, in a common row shape `(figure, k, name, n, m)`:
+//! - `day`: per local day index `k`, `n` actions of which `m` are system actions;
+//! - `actors`: `n` distinct non-internal users with an action;
+//! - `top_actor`: the user `k` with the most actions (`n`), ties to the smallest id;
+//! - `top_entity`: the object type `name` with the most actions (`n`), ties to the smallest name.
+
+use chrono::NaiveDate;
+use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
+
+use super::sql::Sql;
+use crate::filter::Filter;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Insights {
+    pub unique_actors: i64,
+    pub total_actions: i64,
+    pub top_actor: Option<TopActor>,
+    pub top_entity_type: Option<TopEntityType>,
+    /// One entry per local date of the window, oldest first, zero-filled.
+    pub actions_per_day: Vec<DailyActions>,
+}
+
+/// The most active user; the faces look the account up by `user_id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TopActor {
+    pub user_id: i64,
+    pub action_count: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopEntityType {
+    pub object_type: String,
+    pub count: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DailyActions {
+    pub date: NaiveDate,
+    /// Actions of non-internal users, including users that no longer exist.
+    pub user_count: i64,
+    /// Actions of internal users (always 0 when `include_internal` is off).
+    pub system_count: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct FigureRow {
+    figure: String,
+    k: Option<i64>,
+    name: Option<String>,
+    n: i64,
+    m: i64,
+}
+
+/// Computes every figure for `filter`, whose window must be closed (as [`Filter::parse`] makes it
+/// for [`crate::filter::Purpose::Insights`]).
+pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insights, DbErr> {
+    let days = filter.days();
+    let window_start = filter.utc_start().ok_or_else(|| DbErr::Custom("insights need a closed window".into()))?;
+
+    let mut sql = Sql::new(db.get_database_backend());
+    let dialect = sql.dialect;
+    // Each local day is exactly 86,400 s of UTC (offsets are fixed), so the day index is a plain
+    // division of the seconds since the window opened.
+    sql.push("WITH scoped AS (SELECT (")
+        .push(&dialect.epoch_seconds("t.issued_at"))
+        .push(" - ")
+        .bind(window_start.and_utc().timestamp())
+        .push(
+            ") / 86400 AS day, u.id AS user_id, \
+             CASE WHEN u.is_internal THEN 1 ELSE 0 END AS is_system, a.object_type AS object_type",
+        )
+        .push_scope(filter)
+        .push(
+            ") \
+             SELECT 'day' AS figure, day AS k, CAST(NULL AS TEXT) AS name, COUNT(*) AS n, SUM(is_system) AS m \
+             FROM scoped GROUP BY day \
+             UNION ALL \
+             SELECT 'actors', NULL, NULL, COUNT(DISTINCT CASE WHEN is_system = 0 THEN user_id END), 0 FROM scoped \
+             UNION ALL \
+             SELECT * FROM (SELECT 'top_actor', user_id, NULL, COUNT(*) AS n, 0 FROM scoped \
+             WHERE user_id IS NOT NULL GROUP BY user_id ORDER BY n DESC, user_id ASC LIMIT 1) AS top_actor \
+             UNION ALL \
+             SELECT * FROM (SELECT 'top_entity', NULL, object_type, COUNT(*) AS n, 0 FROM scoped \
+             GROUP BY object_type ORDER BY n DESC, object_type ",
+        )
+        .push(dialect.byte_order())
+        .push(" ASC LIMIT 1) AS top_entity");
+
+    let rows = FigureRow::find_by_statement(sql.into_statement()).all(db).await?;
+    assemble(&days, rows)
+}
+
+/// Folds the figure rows into [`Insights`], zero-filling the days without actions.
+fn assemble(days: &[NaiveDate], rows: Vec<FigureRow>) -> Result<Insights, DbErr> {
+    let mut actions_per_day: Vec<DailyActions> =
+        days.iter().map(|&date| DailyActions { date, user_count: 0, system_count: 0 }).collect();
+    let mut insights = Insights {
+        unique_actors: 0,
+        total_actions: 0,
+        top_actor: None,
+        top_entity_type: None,
+        actions_per_day: Vec::new(),
+    };
+    for row in rows {
+        match (row.figure.as_str(), row.k, row.name) {
+            ("day", Some(k), _) => {
+                let day = usize::try_from(k)
+                    .ok()
+                    .and_then(|k| actions_per_day.get_mut(k))
+                    .ok_or_else(|| DbErr::Custom(format!("day index {k} outside the window")))?;
+                day.system_count = row.m;
+                day.user_count = row.n - row.m;
+                insights.total_actions += row.n;
+            }
+            ("actors", _, _) => insights.unique_actors = row.n,
+            ("top_actor", Some(user_id), _) => {
+                insights.top_actor = Some(TopActor { user_id, action_count: row.n });
+            }
+            ("top_entity", _, Some(object_type)) => {
+                insights.top_entity_type = Some(TopEntityType { object_type, count: row.n });
+            }
+            (figure, _, _) => return Err(DbErr::Custom(format!("unexpected insights row {figure:?}"))),
+        }
+    }
+    insights.actions_per_day = actions_per_day;
+    Ok(insights)
+}

@@ -1,0 +1,129 @@
+//! The activity list: one page of the activities in scope, newest first, with the total count.
+
+use chrono::NaiveDateTime;
+use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
+
+use super::sql::Sql;
+use crate::filter::{Field, FieldError, Filter};
+
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+pub const MAX_PAGE_SIZE: i64 = 100;
+
+/// A validated page request: `page` ≥ 1, 1 ≤ `size` ≤ 100.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: i64,
+    pub size: i64,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest { page: 1, size: DEFAULT_PAGE_SIZE }
+    }
+}
+
+impl PageRequest {
+    /// Applies the defaults and bounds, reporting both fields at once when both are wrong.
+    pub fn parse(page: Option<i64>, size: Option<i64>) -> Result<Self, Vec<FieldError>> {
+        let page = FieldError::check_range(Field::Page, page.unwrap_or(1), 1, i64::MAX);
+        let size = FieldError::check_range(Field::Size, size.unwrap_or(DEFAULT_PAGE_SIZE), 1, MAX_PAGE_SIZE);
+        match (page, size) {
+            (Ok(page), Ok(size)) => Ok(PageRequest { page, size }),
+            (page, size) => Err(page.err().into_iter().chain(size.err()).collect()),
+        }
+    }
+
+    /// Rows to skip; saturates for absurd page numbers, which then simply come back empty.
+    fn offset(self) -> i64 {
+        (self.page - 1).saturating_mul(self.size)
+    }
+}
+
+/// One activity with its transaction; the user is looked up separately, in one batch per page.
+#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
+pub struct ActivityItem {
+    pub id: i64,
+    pub verb: String,
+    pub object_type: String,
+    pub object_id: Option<i64>,
+    pub transaction_id: i64,
+    /// UTC.
+    pub issued_at: NaiveDateTime,
+    pub user_id: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActivityPage {
+    pub items: Vec<ActivityItem>,
+    pub total: i64,
+    pub page: i64,
+    pub size: i64,
+    /// `ceil(total / size)`; 0 when there is nothing.
+    pub pages: i64,
+}
+
+#[derive(FromQueryResult)]
+struct Count {
+    total: i64,
+}
+
+/// The page of activities in the filter's scope, ordered `issued_at` DESC then `activity.id` DESC.
+/// Two statements, run side by side: the count and the page.
+pub async fn list(db: &DatabaseConnection, filter: &Filter, page: PageRequest) -> Result<ActivityPage, DbErr> {
+    let backend = db.get_database_backend();
+
+    let mut count = Sql::new(backend);
+    count.push("SELECT COUNT(*) AS total").push_scope(filter);
+
+    let mut rows = Sql::new(backend);
+    rows.push(
+        "SELECT a.id AS id, a.verb AS verb, a.object_type AS object_type, a.object_id AS object_id, \
+         t.id AS transaction_id, t.issued_at AS issued_at, t.user_id AS user_id",
+    )
+    .push_scope(filter)
+    .push(" ORDER BY t.issued_at DESC, a.id DESC LIMIT ")
+    .bind(page.size)
+    .push(" OFFSET ")
+    .bind(page.offset());
+
+    let (total, items) = tokio::try_join!(
+        Count::find_by_statement(count.into_statement()).one(db),
+        ActivityItem::find_by_statement(rows.into_statement()).all(db),
+    )?;
+    let total = total.map_or(0, |row| row.total);
+    Ok(ActivityPage { items, total, page: page.page, size: page.size, pages: pages(total, page.size) })
+}
+
+fn pages(total: i64, size: i64) -> i64 {
+    (total + size - 1) / size
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_round_up_and_are_zero_when_empty() {
+        assert_eq!(pages(0, 50), 0);
+        assert_eq!(pages(1, 50), 1);
+        assert_eq!(pages(50, 50), 1);
+        assert_eq!(pages(51, 50), 2);
+        assert_eq!(pages(134, 20), 7);
+    }
+
+    #[test]
+    fn page_and_size_are_bounded_and_both_reported() {
+        assert_eq!(PageRequest::parse(None, None), Ok(PageRequest { page: 1, size: 50 }));
+        assert_eq!(
+            PageRequest::parse(Some(0), Some(500)),
+            Err(vec![FieldError::below(Field::Page, 1), FieldError::above(Field::Size, 100)])
+        );
+        assert_eq!(PageRequest::parse(Some(1), Some(0)), Err(vec![FieldError::below(Field::Size, 1)]));
+    }
+
+    #[test]
+    fn a_huge_page_number_does_not_overflow() {
+        let page = PageRequest { page: i64::MAX, size: 100 };
+        assert_eq!(page.offset(), i64::MAX);
+    }
+}

@@ -1,0 +1,29 @@
+//! The audit queries, as plain async functions over a [`DatabaseConnection`]: the activity page
+//! ([`list`]) and the insights ([`insights`]). Both faces call these and nothing else touches SQL.
+//!
+//! All SQL is written here as text, bound through [`sql::Sql`] so values never enter it; the few
+//! places where SQLite and PostgreSQL differ live in [`sql::Dialect`].
+
+pub mod insights;
+pub mod list;
+mod sql;
+
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+
+pub use insights::{DailyActions, Insights, TopActor, TopEntityType, insights};
+pub use list::{ActivityItem, ActivityPage, PageRequest, list};
+
+/// The users with these ids, in one statement (the DataLoader and REST both batch through here).
+/// Ids without a row are simply absent: the account no longer exists.
+pub async fn users_by_id(db: &DatabaseConnection, ids: &[i64]) -> Result<Vec<entity::users::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    entity::users::Entity::find().filter(entity::users::Column::Id.is_in(ids.iter().copied())).all(db).await
+}
+
+/// An `issued_at` as the API shows it: RFC 3339 in UTC with a `Z`, fractional seconds only when
+/// they are not zero (`2026-06-10T18:42:11Z`, `2026-06-10T18:42:11.250Z`).
+pub fn format_instant(utc: chrono::NaiveDateTime) -> String {
+    utc.and_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}

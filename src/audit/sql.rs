@@ -1,0 +1,107 @@
+//! A tiny SQL writer: text plus bound values with numbered placeholders, and the handful of
+//! expressions where SQLite and PostgreSQL differ. Everything backend-specific is in [`Dialect`].
+
+use sea_orm::{DbBackend, Statement, Value};
+
+use crate::filter::Filter;
+
+/// The backend-specific pieces of SQL.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Dialect(pub DbBackend);
+
+impl Dialect {
+    fn placeholder(self, n: usize) -> String {
+        match self.0 {
+            DbBackend::Postgres => format!("${n}"),
+            // `?NNN` lets a value be referred to twice, like `$n` on PostgreSQL.
+            _ => format!("?{n}"),
+        }
+    }
+
+    /// Whole seconds since the Unix epoch of a `TIMESTAMP` column holding UTC, rounded down.
+    pub fn epoch_seconds(self, column: &str) -> String {
+        match self.0 {
+            DbBackend::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"),
+            // SQLite keeps timestamps as `YYYY-MM-DD HH:MM:SS[.ffffff]` text; `%s` truncates.
+            _ => format!("CAST(strftime('%s', {column}) AS INTEGER)"),
+        }
+    }
+
+    /// A collation that orders text by bytes (PostgreSQL's default follows the locale).
+    pub fn byte_order(self) -> &'static str {
+        match self.0 {
+            DbBackend::Postgres => "COLLATE \"C\"",
+            _ => "COLLATE BINARY",
+        }
+    }
+}
+
+/// SQL text being written, with the values bound so far.
+pub(crate) struct Sql {
+    pub dialect: Dialect,
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    pub fn new(backend: DbBackend) -> Self {
+        Sql { dialect: Dialect(backend), text: String::new(), values: Vec::new() }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Binds a value and writes its placeholder.
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        let placeholder = self.dialect.placeholder(self.values.len());
+        self.text.push_str(&placeholder);
+        self
+    }
+
+    /// Writes `(p1, p2, …)` for a non-empty list.
+    pub fn bind_list<V: Into<Value> + Clone>(&mut self, values: &[V]) -> &mut Self {
+        self.push("(");
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value.clone());
+        }
+        self.push(")")
+    }
+
+    /// Writes the `FROM … WHERE …` shared by every audit query: the activities in the filter's
+    /// scope, joined to their transaction (`t`) and, when it still exists, its user (`u`).
+    pub fn push_scope(&mut self, filter: &Filter) -> &mut Self {
+        self.push(
+            " FROM activity a \
+             JOIN \"transaction\" t ON t.id = a.transaction_id \
+             LEFT JOIN users u ON u.id = t.user_id \
+             WHERE 1 = 1",
+        );
+        if let Some(start) = filter.utc_start() {
+            self.push(" AND t.issued_at >= ").bind(start);
+        }
+        if let Some(end) = filter.utc_end() {
+            self.push(" AND t.issued_at < ").bind(end);
+        }
+        if !filter.users.is_empty() {
+            self.push(" AND t.user_id IN ").bind_list(&filter.users);
+        }
+        if !filter.actions.is_empty() {
+            self.push(" AND a.verb IN ").bind_list(&filter.actions);
+        }
+        if !filter.include_internal {
+            // Actions whose user no longer exists stay: they are user actions.
+            self.push(" AND (u.is_internal IS NULL OR NOT u.is_internal)");
+        }
+        self
+    }
+
+    pub fn into_statement(self) -> Statement {
+        Statement::from_sql_and_values(self.dialect.0, self.text, self.values)
+    }
+}

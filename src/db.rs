@@ -1,0 +1,48 @@
+//! Connecting to the audit database (SQLite or PostgreSQL) and bringing its schema up to date.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+/// The embedded SQLite file used when no database URL is given.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://audit.db?mode=rwc";
+
+/// Connection settings the gateway relies on.
+#[derive(Clone, Debug)]
+pub struct DbConfig {
+    pub url: String,
+    /// PostgreSQL schema to use instead of `public` (tests get a fresh one each).
+    pub schema: Option<String>,
+    pub max_connections: u32,
+}
+
+impl DbConfig {
+    pub fn new(url: impl Into<String>) -> Self {
+        DbConfig { url: url.into(), schema: None, max_connections: 16 }
+    }
+}
+
+/// Opens a pool. Requests wait at most a few seconds for a connection, so an unreachable database
+/// turns into a quick 503 rather than a hung request; the pool reconnects by itself when it returns.
+pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(config.url.clone());
+    options
+        .max_connections(config.max_connections)
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(3))
+        .acquire_timeout(Duration::from_secs(3))
+        .sqlx_logging(false)
+        // WAL lets readers proceed while a seed or another writer commits.
+        .map_sqlx_sqlite_opts(|opts| opts.journal_mode(SqliteJournalMode::Wal).foreign_keys(true));
+    if let Some(schema) = &config.schema {
+        options.set_schema_search_path(schema.clone());
+    }
+    Database::connect(options).await
+}
+
+/// Applies pending migrations; a no-op on an up-to-date database.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}

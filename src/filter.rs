@@ -1,0 +1,506 @@
+//! The shared filter: validated once, when raw input from either face becomes a [`Filter`], so no
+//! later code can see an invalid window.
+//!
+//! Window arithmetic (DESIGN.md section 2) lives here and only here:
+//! - `offset` has the sign of JavaScript's `getTimezoneOffset()`: local time = UTC − offset, so
+//!   the local day D covers UTC `[D 00:00 + offset, D+1 00:00 + offset)`. Offsets are fixed, so
+//!   every local day is exactly 24 hours long in UTC.
+//! - A timeframe ends on the end date E (default: today in the caller's calendar) and starts the
+//!   day after E minus one week / 1, 3 or 12 calendar months, clamping to the month's last day.
+
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+
+/// The fields of the filter (and of paging), as the faces name them in their errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Users,
+    Actions,
+    StartDate,
+    EndDate,
+    Timeframe,
+    Offset,
+    IncludeInternal,
+    Page,
+    Size,
+}
+
+/// One bad parameter, worded like pydantic v1 so existing clients of the Audit API keep working.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: Field,
+    pub msg: String,
+    /// pydantic's error `type`, e.g. `type_error.integer`.
+    pub kind: &'static str,
+    /// `ctx.limit_value` of bound errors.
+    pub limit: Option<i64>,
+}
+
+impl FieldError {
+    fn new(field: Field, msg: impl Into<String>, kind: &'static str) -> Self {
+        FieldError { field, msg: msg.into(), kind, limit: None }
+    }
+    pub fn not_an_integer(field: Field) -> Self {
+        Self::new(field, "value is not a valid integer", "type_error.integer")
+    }
+    pub fn not_a_date(field: Field) -> Self {
+        Self::new(field, "invalid date format", "value_error.date")
+    }
+    pub fn not_a_bool(field: Field) -> Self {
+        Self::new(field, "value could not be parsed to a boolean", "type_error.bool")
+    }
+    pub fn not_a_timeframe(field: Field) -> Self {
+        Self::new(
+            field,
+            "value is not a valid enumeration member; permitted: 'week', 'month', 'quarter', 'year'",
+            "type_error.enum",
+        )
+    }
+    pub fn below(field: Field, limit: i64) -> Self {
+        FieldError {
+            limit: Some(limit),
+            ..Self::new(
+                field,
+                format!("ensure this value is greater than or equal to {limit}"),
+                "value_error.number.not_ge",
+            )
+        }
+    }
+    pub fn above(field: Field, limit: i64) -> Self {
+        FieldError {
+            limit: Some(limit),
+            ..Self::new(
+                field,
+                format!("ensure this value is less than or equal to {limit}"),
+                "value_error.number.not_le",
+            )
+        }
+    }
+    pub fn too_many_items(field: Field, limit: usize) -> Self {
+        FieldError {
+            limit: Some(limit as i64),
+            ..Self::new(field, format!("ensure this value has at most {limit} items"), "value_error.list.max_items")
+        }
+    }
+    /// A rule across fields, reported on the later one.
+    pub fn rule(field: Field, msg: impl Into<String>) -> Self {
+        Self::new(field, msg, "value_error")
+    }
+
+    /// Checks `low <= value <= high`, the way pydantic's `ge`/`le` do.
+    pub fn check_range(field: Field, value: i64, low: i64, high: i64) -> Result<i64, FieldError> {
+        if value < low {
+            Err(Self::below(field, low))
+        } else if value > high {
+            Err(Self::above(field, high))
+        } else {
+            Ok(value)
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timeframe {
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Timeframe {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "week" => Some(Timeframe::Week),
+            "month" => Some(Timeframe::Month),
+            "quarter" => Some(Timeframe::Quarter),
+            "year" => Some(Timeframe::Year),
+            _ => None,
+        }
+    }
+
+    /// The first local date of the window that ends on `end` (inclusive); `None` only for dates
+    /// far outside what [`Filter::parse`] accepts.
+    pub fn first_day(self, end: NaiveDate) -> Option<NaiveDate> {
+        let months = match self {
+            Timeframe::Week => return end.checked_sub_days(Days::new(6)),
+            Timeframe::Month => 1,
+            Timeframe::Quarter => 3,
+            Timeframe::Year => 12,
+        };
+        // chrono clamps to the month's last day: 03-30 minus a month is 02-28, so the window
+        // starts on 03-01.
+        end.checked_sub_months(Months::new(months))?.checked_add_days(Days::new(1))
+    }
+}
+
+/// Parses a calendar date written exactly `YYYY-MM-DD` (years 0001–9999), rejecting dates that
+/// do not exist such as 2026-02-30.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    if !bytes.iter().enumerate().all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit()) {
+        return None;
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+/// Stored timestamps are compared as text on SQLite, which needs four-digit years at both ends of
+/// a window even after the offset moves it by up to 14 hours.
+fn supported(day: NaiveDate) -> bool {
+    (2..=9998).contains(&day.year())
+}
+
+/// Allowed offsets in minutes: UTC−14:00 to UTC+14:00.
+pub const MAX_OFFSET_MINUTES: i64 = 840;
+/// Longest list accepted for `users` or `actions`.
+pub const MAX_LIST_ITEMS: usize = 1000;
+/// Longest explicit insights range, in days (ten years).
+pub const MAX_INSIGHTS_DAYS: i64 = 3660;
+
+/// The filter as either face received it, already typed but not yet checked against the rules.
+#[derive(Clone, Debug, Default)]
+pub struct FilterInput {
+    pub users: Vec<i64>,
+    pub actions: Vec<String>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub timeframe: Option<Timeframe>,
+    pub offset: Option<i64>,
+    pub include_internal: Option<bool>,
+}
+
+/// Which operation the filter is for: they differ only in their defaults (DESIGN.md sections 3, 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// The activity list: no timeframe and no dates means all time.
+    List,
+    /// Insights: the window is always closed, a month ending today unless said otherwise.
+    Insights,
+}
+
+/// A validated filter: the non-time criteria plus an inclusive range of local dates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filter {
+    /// Transaction user ids; empty means "any user".
+    pub users: Vec<i64>,
+    /// Verbs; empty means "any verb".
+    pub actions: Vec<String>,
+    /// When false, actions of internal users are out of scope (actions without a user stay).
+    pub include_internal: bool,
+    /// Minutes, `getTimezoneOffset()` sign: local = UTC − offset.
+    pub offset_minutes: i64,
+    /// First local date in the window, inclusive; `None` is open.
+    pub first_day: Option<NaiveDate>,
+    /// Last local date in the window, inclusive; `None` is open.
+    pub last_day: Option<NaiveDate>,
+}
+
+impl Filter {
+    /// Checks `input` against every rule of DESIGN.md section 2, reporting all bad fields at once.
+    pub fn parse(input: FilterInput, purpose: Purpose, now: DateTime<Utc>) -> Result<Filter, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if input.users.len() > MAX_LIST_ITEMS {
+            errors.push(FieldError::too_many_items(Field::Users, MAX_LIST_ITEMS));
+        }
+        if input.actions.len() > MAX_LIST_ITEMS {
+            errors.push(FieldError::too_many_items(Field::Actions, MAX_LIST_ITEMS));
+        }
+        let offset_minutes = input.offset.unwrap_or(0);
+        if let Err(error) =
+            FieldError::check_range(Field::Offset, offset_minutes, -MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES)
+        {
+            errors.push(error);
+        }
+
+        let today = local_today(now, offset_minutes.clamp(-MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES));
+        let (first_day, last_day) = match (input.timeframe, input.start_date) {
+            (Some(_), Some(_)) => {
+                errors.push(FieldError::rule(Field::Timeframe, "a timeframe cannot be combined with a start date"));
+                (None, None)
+            }
+            (Some(timeframe), None) => {
+                let end = input.end_date.unwrap_or(today);
+                (timeframe.first_day(end), Some(end))
+            }
+            (None, start) => match purpose {
+                Purpose::List => (start, input.end_date),
+                Purpose::Insights => {
+                    let end = input.end_date.unwrap_or(today);
+                    match start {
+                        Some(start) => (Some(start), Some(end)),
+                        None => (Timeframe::Month.first_day(end), Some(end)),
+                    }
+                }
+            },
+        };
+        if first_day.is_some_and(|day| !supported(day)) {
+            errors.push(FieldError::rule(Field::StartDate, "dates must fall within the years 2 to 9998"));
+        }
+        if last_day.is_some_and(|day| !supported(day)) {
+            errors.push(FieldError::rule(Field::EndDate, "dates must fall within the years 2 to 9998"));
+        }
+        if let (Some(first), Some(last)) = (first_day, last_day) {
+            if first > last {
+                errors.push(FieldError::rule(Field::EndDate, "the end date must not be before the start date"));
+            } else if purpose == Purpose::Insights && (last - first).num_days() + 1 > MAX_INSIGHTS_DAYS {
+                errors.push(FieldError::rule(
+                    Field::EndDate,
+                    format!("the range may span at most {MAX_INSIGHTS_DAYS} days"),
+                ));
+            }
+        }
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Filter {
+            users: input.users,
+            actions: input.actions,
+            include_internal: input.include_internal.unwrap_or(true),
+            offset_minutes,
+            first_day,
+            last_day,
+        })
+    }
+
+    /// UTC instant at which the local date `day` begins.
+    pub fn day_start_utc(&self, day: NaiveDate) -> NaiveDateTime {
+        // In range by construction: dates are years 1–9999 and offsets at most ±14 h.
+        day.and_time(chrono::NaiveTime::MIN) + TimeDelta::minutes(self.offset_minutes)
+    }
+
+    /// Inclusive UTC lower bound of the window, if it has one.
+    pub fn utc_start(&self) -> Option<NaiveDateTime> {
+        self.first_day.map(|day| self.day_start_utc(day))
+    }
+
+    /// Exclusive UTC upper bound of the window: the start of the day after the last one.
+    pub fn utc_end(&self) -> Option<NaiveDateTime> {
+        self.last_day.map(|day| self.day_start_utc(day) + TimeDelta::days(1))
+    }
+
+    /// The local dates of a closed window, oldest first; empty for an open one.
+    pub fn days(&self) -> Vec<NaiveDate> {
+        match (self.first_day, self.last_day) {
+            (Some(first), Some(last)) => first.iter_days().take_while(|d| *d <= last).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Today's date in the caller's calendar.
+pub fn local_today(now: DateTime<Utc>, offset_minutes: i64) -> NaiveDate {
+    (now.naive_utc() - TimeDelta::minutes(offset_minutes)).date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn date(text: &str) -> NaiveDate {
+        parse_date(text).expect("test date")
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").expect("test time");
+        Utc.from_utc_datetime(&naive)
+    }
+
+    fn window(input: FilterInput, purpose: Purpose) -> (NaiveDate, NaiveDate) {
+        let filter = Filter::parse(input, purpose, at("2026-06-11 03:00")).expect("valid filter");
+        (filter.first_day.expect("first"), filter.last_day.expect("last"))
+    }
+
+    fn timeframe(timeframe: Timeframe, end: &str) -> (NaiveDate, NaiveDate) {
+        let input = FilterInput { timeframe: Some(timeframe), end_date: Some(date(end)), ..Default::default() };
+        window(input, Purpose::List)
+    }
+
+    #[test]
+    fn a_week_is_the_end_date_and_the_six_days_before() {
+        assert_eq!(timeframe(Timeframe::Week, "2026-06-10"), (date("2026-06-04"), date("2026-06-10")));
+    }
+
+    #[test]
+    fn a_month_ending_on_the_31st_starts_on_the_1st() {
+        assert_eq!(timeframe(Timeframe::Month, "2026-03-31"), (date("2026-03-01"), date("2026-03-31")));
+    }
+
+    #[test]
+    fn a_month_ending_on_the_30th_of_march_clamps_through_february() {
+        assert_eq!(timeframe(Timeframe::Month, "2026-03-30"), (date("2026-03-01"), date("2026-03-30")));
+    }
+
+    #[test]
+    fn a_month_ending_mid_month_starts_the_day_after_the_same_date_last_month() {
+        assert_eq!(timeframe(Timeframe::Month, "2026-06-10"), (date("2026-05-11"), date("2026-06-10")));
+    }
+
+    #[test]
+    fn a_quarter_is_three_calendar_months() {
+        assert_eq!(timeframe(Timeframe::Quarter, "2026-06-10"), (date("2026-03-11"), date("2026-06-10")));
+        assert_eq!(timeframe(Timeframe::Quarter, "2026-05-31"), (date("2026-03-01"), date("2026-05-31")));
+    }
+
+    #[test]
+    fn a_year_ending_on_a_leap_day_has_366_days() {
+        let (first, last) = timeframe(Timeframe::Year, "2028-02-29");
+        assert_eq!(first, date("2027-03-01"));
+        assert_eq!((last - first).num_days() + 1, 366);
+    }
+
+    #[test]
+    fn a_year_without_a_leap_day_has_365_days() {
+        let (first, last) = timeframe(Timeframe::Year, "2026-06-10");
+        assert_eq!(first, date("2025-06-11"));
+        assert_eq!((last - first).num_days() + 1, 365);
+    }
+
+    #[test]
+    fn a_year_across_a_leap_day_has_366_days() {
+        let (first, last) = timeframe(Timeframe::Year, "2028-03-01");
+        assert_eq!(first, date("2027-03-02"));
+        assert_eq!((last - first).num_days() + 1, 366);
+    }
+
+    #[test]
+    fn the_default_end_date_is_today_in_the_callers_calendar() {
+        // 03:00Z on June 11 is still June 10 in New York (offset 300) and already June 11 in UTC.
+        let new_york = FilterInput { timeframe: Some(Timeframe::Week), offset: Some(300), ..Default::default() };
+        assert_eq!(window(new_york, Purpose::List).1, date("2026-06-10"));
+        let utc = FilterInput { timeframe: Some(Timeframe::Week), ..Default::default() };
+        assert_eq!(window(utc, Purpose::List).1, date("2026-06-11"));
+        // 23:30Z on June 10 is already June 11 in India (offset -330).
+        let india = FilterInput { timeframe: Some(Timeframe::Week), offset: Some(-330), ..Default::default() };
+        let filter = Filter::parse(india, Purpose::List, at("2026-06-10 23:30")).expect("valid");
+        assert_eq!(filter.last_day, Some(date("2026-06-11")));
+    }
+
+    #[test]
+    fn insights_default_to_a_month_ending_today() {
+        assert_eq!(window(FilterInput::default(), Purpose::Insights), (date("2026-05-12"), date("2026-06-11")));
+    }
+
+    #[test]
+    fn insights_with_a_start_date_use_the_explicit_range() {
+        let input = FilterInput { start_date: Some(date("2026-06-01")), ..Default::default() };
+        assert_eq!(window(input, Purpose::Insights), (date("2026-06-01"), date("2026-06-11")));
+    }
+
+    #[test]
+    fn the_list_without_timeframe_or_dates_is_open_at_both_ends() {
+        let filter = Filter::parse(FilterInput::default(), Purpose::List, at("2026-06-11 03:00")).expect("valid");
+        assert_eq!((filter.utc_start(), filter.utc_end()), (None, None));
+    }
+
+    fn utc_bounds(offset: i64, first: &str, last: &str) -> (String, String) {
+        let input = FilterInput {
+            start_date: Some(date(first)),
+            end_date: Some(date(last)),
+            offset: Some(offset),
+            ..Default::default()
+        };
+        let filter = Filter::parse(input, Purpose::List, at("2026-06-11 03:00")).expect("valid");
+        let show = |t: Option<NaiveDateTime>| t.expect("bound").format("%Y-%m-%d %H:%M").to_string();
+        (show(filter.utc_start()), show(filter.utc_end()))
+    }
+
+    #[test]
+    fn local_days_map_to_utc_on_both_sides_of_utc() {
+        let day = |offset| utc_bounds(offset, "2026-06-10", "2026-06-10");
+        assert_eq!(day(0), ("2026-06-10 00:00".into(), "2026-06-11 00:00".into()));
+        assert_eq!(day(300), ("2026-06-10 05:00".into(), "2026-06-11 05:00".into()));
+        assert_eq!(day(-60), ("2026-06-09 23:00".into(), "2026-06-10 23:00".into()));
+        assert_eq!(day(-330), ("2026-06-09 18:30".into(), "2026-06-10 18:30".into()));
+        assert_eq!(day(345), ("2026-06-10 05:45".into(), "2026-06-11 05:45".into()));
+        assert_eq!(day(840), ("2026-06-10 14:00".into(), "2026-06-11 14:00".into()));
+        assert_eq!(day(-840), ("2026-06-09 10:00".into(), "2026-06-10 10:00".into()));
+    }
+
+    #[test]
+    fn offsets_beyond_fourteen_hours_are_rejected_with_their_bound() {
+        for (offset, expected) in
+            [(841, FieldError::above(Field::Offset, 840)), (-841, FieldError::below(Field::Offset, -840))]
+        {
+            let input = FilterInput { offset: Some(offset), ..Default::default() };
+            let errors = Filter::parse(input, Purpose::List, at("2026-06-11 03:00")).expect_err("invalid");
+            assert_eq!(errors, vec![expected]);
+        }
+    }
+
+    #[test]
+    fn a_timeframe_with_a_start_date_is_rejected_on_the_timeframe() {
+        let input = FilterInput {
+            timeframe: Some(Timeframe::Week),
+            start_date: Some(date("2026-06-01")),
+            ..Default::default()
+        };
+        let errors = Filter::parse(input, Purpose::List, at("2026-06-11 03:00")).expect_err("invalid");
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].field, errors[0].kind), (Field::Timeframe, "value_error"));
+    }
+
+    #[test]
+    fn a_start_after_the_end_is_rejected_on_the_end_date() {
+        let input = FilterInput {
+            start_date: Some(date("2026-06-02")),
+            end_date: Some(date("2026-06-01")),
+            ..Default::default()
+        };
+        let errors = Filter::parse(input, Purpose::List, at("2026-06-11 03:00")).expect_err("invalid");
+        assert_eq!((errors[0].field, errors[0].kind), (Field::EndDate, "value_error"));
+    }
+
+    #[test]
+    fn a_single_day_range_is_allowed() {
+        let input = FilterInput {
+            start_date: Some(date("2026-06-02")),
+            end_date: Some(date("2026-06-02")),
+            ..Default::default()
+        };
+        assert_eq!(window(input, Purpose::List), (date("2026-06-02"), date("2026-06-02")));
+    }
+
+    #[test]
+    fn insights_ranges_longer_than_ten_years_are_rejected() {
+        let input = |start| FilterInput {
+            start_date: Some(date(start)),
+            end_date: Some(date("2026-06-10")),
+            ..Default::default()
+        };
+        // 2016-06-21 … 2026-06-10 is exactly 3,642 days; 2016-06-03 … 2026-06-10 is 3,660.
+        assert!(Filter::parse(input("2016-06-03"), Purpose::Insights, at("2026-06-11 03:00")).is_ok());
+        let errors =
+            Filter::parse(input("2016-06-02"), Purpose::Insights, at("2026-06-11 03:00")).expect_err("too long");
+        assert_eq!(errors[0].field, Field::EndDate);
+        // The list has no such limit.
+        assert!(Filter::parse(input("2000-01-01"), Purpose::List, at("2026-06-11 03:00")).is_ok());
+    }
+
+    #[test]
+    fn lists_longer_than_a_thousand_entries_are_rejected() {
+        let input = FilterInput { users: (0..1001).collect(), ..Default::default() };
+        let errors = Filter::parse(input, Purpose::List, at("2026-06-11 03:00")).expect_err("too many");
+        assert_eq!(errors, vec![FieldError::too_many_items(Field::Users, 1000)]);
+    }
+
+    #[test]
+    fn dates_must_exist_and_be_written_in_full() {
+        assert_eq!(parse_date("2028-02-29"), NaiveDate::from_ymd_opt(2028, 2, 29));
+        for bad in ["2026-02-30", "2027-02-29", "2026-6-1", "20260601", "2026-06-01T00:00", "", "+2026-06-1"] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_days_of_a_window_are_listed_oldest_first() {
+        let input =
+            FilterInput { timeframe: Some(Timeframe::Week), end_date: Some(date("2026-06-10")), ..Default::default() };
+        let filter = Filter::parse(input, Purpose::Insights, at("2026-06-11 03:00")).expect("valid");
+        let days = filter.days();
+        assert_eq!(days.len(), 7);
+        assert_eq!((days[0], days[6]), (date("2026-06-04"), date("2026-06-10")));
+    }
+}

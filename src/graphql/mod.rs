@@ -1,0 +1,52 @@
+//! The GraphQL face: schema, types, resolvers and the per-request user DataLoader.
+//!
+//! Shape and data are kept apart (STYLE.md point 6): [`schema_builder`] declares the types and
+//! limits, [`export_sdl`] prints `schema.graphql` without any database, and [`build_schema`] adds
+//! the connection. The HTTP handler lives in [`crate::app`], which authenticates the caller and
+//! attaches a fresh [`loader::UserLoader`] to each request.
+
+pub mod loader;
+mod query;
+mod types;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use sea_orm::DatabaseConnection;
+
+use crate::filter::Field;
+pub use query::Query;
+
+pub type AuditSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Deep or very wide documents are refused before they reach the database.
+const MAX_DEPTH: usize = 12;
+const MAX_COMPLEXITY: usize = 1_000;
+
+/// The schema's shape, without data.
+pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query, EmptyMutation, EmptySubscription).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The SDL that `schema.graphql` must equal (`audit-gateway schema`).
+pub fn export_sdl() -> String {
+    schema_builder().finish().sdl()
+}
+
+/// The executable schema over `db`.
+pub fn build_schema(db: DatabaseConnection) -> AuditSchema {
+    schema_builder().data(db).finish()
+}
+
+/// A filter field as GraphQL names it, for `BAD_USER_INPUT` errors.
+pub fn field_name(field: Field) -> &'static str {
+    match field {
+        Field::Users => "users",
+        Field::Actions => "actions",
+        Field::StartDate => "startDate",
+        Field::EndDate => "endDate",
+        Field::Timeframe => "timeframe",
+        Field::Offset => "offset",
+        Field::IncludeInternal => "includeInternal",
+        Field::Page => "page",
+        Field::Size => "size",
+    }
+}

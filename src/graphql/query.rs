@@ -1,0 +1,54 @@
+//! The root `Query`: `activity` and `activityInsights`, both over one `ActivityFilter`.
+
+use async_graphql::{Context, Object};
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
+
+use super::types::{ActivityFilter, ActivityInsights, ActivityPage, PageInput};
+use crate::audit::{self, PageRequest};
+use crate::error::AppError;
+use crate::filter::{Filter, Purpose};
+
+pub struct Query;
+
+fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+        .map_err(|_| AppError::internal(sea_orm::DbErr::Custom("no database on the schema".into())).into_graphql())
+}
+
+#[Object]
+impl Query {
+    /// Activities matching the filter, newest first (`issuedAt`, then id, descending).
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityFilter>,
+        page: Option<PageInput>,
+    ) -> async_graphql::Result<ActivityPage> {
+        let filter = Filter::parse(filter.unwrap_or_default().into(), Purpose::List, Utc::now());
+        let page = PageRequest::parse(page.map(|p| p.page), page.map(|p| p.size));
+        let (filter, page) = match (filter, page) {
+            (Ok(filter), Ok(page)) => (filter, page),
+            (filter, page) => {
+                let errors = filter.err().into_iter().flatten().chain(page.err().into_iter().flatten()).collect();
+                return Err(AppError::InvalidInput(errors).into_graphql());
+            }
+        };
+        let page = audit::list(db(ctx)?, &filter, page).await.map_err(|e| AppError::from(e).into_graphql())?;
+        Ok(page.into())
+    }
+
+    /// Summary cards and the daily chart. The window ends on `endDate` (default: today) and spans
+    /// `timeframe` (default: `MONTH`), or runs from `startDate` when no timeframe is given (at most
+    /// 3,660 days).
+    async fn activity_insights(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityFilter>,
+    ) -> async_graphql::Result<ActivityInsights> {
+        let filter = Filter::parse(filter.unwrap_or_default().into(), Purpose::Insights, Utc::now())
+            .map_err(|errors| AppError::InvalidInput(errors).into_graphql())?;
+        let insights = audit::insights(db(ctx)?, &filter).await.map_err(|e| AppError::from(e).into_graphql())?;
+        Ok(insights.into())
+    }
+}

@@ -1,0 +1,301 @@
+//! The public GraphQL types. They are built from the query layer's results, never from database
+//! rows directly, so the schema only changes when we mean it to. Doc comments here become the
+//! descriptions in `schema.graphql`.
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{
+    ComplexObject, Context, Enum, InputObject, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject,
+    Value,
+};
+use chrono::{NaiveDate, NaiveDateTime};
+use sea_orm::DbErr;
+
+use super::loader::UserLoader;
+use crate::audit;
+use crate::error::AppError;
+use crate::filter::{self, FilterInput};
+
+/// A calendar date, `YYYY-MM-DD`, in the caller's local calendar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Date(pub NaiveDate);
+
+#[Scalar(name = "Date")]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => {
+                filter::parse_date(text).map(Date).ok_or_else(|| InputValueError::custom("invalid date format"))
+            }
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+/// An instant in UTC, RFC 3339 with a `Z` (fractional seconds only when non-zero).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DateTime(pub NaiveDateTime);
+
+#[Scalar(name = "DateTime", specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339")]
+impl ScalarType for DateTime {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => chrono::DateTime::parse_from_rfc3339(text)
+                .map(|instant| DateTime(instant.naive_utc()))
+                .map_err(|_| InputValueError::custom("invalid RFC 3339 date-time")),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(crate::audit::format_instant(self.0))
+    }
+}
+
+/// The length of the window that ends on `endDate`.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "filter::Timeframe")]
+pub enum Timeframe {
+    /// The end date and the six days before it.
+    Week,
+    /// From the day after the same date one calendar month earlier (clamped to the month's end).
+    Month,
+    /// From the day after the same date three calendar months earlier.
+    Quarter,
+    /// From the day after the same date twelve calendar months earlier (365 or 366 days).
+    Year,
+}
+
+/// The one filter shared by `activity` and `activityInsights`, so a page, its cards and its chart
+/// always agree. Dates are local calendar dates of the caller; both ends are inclusive.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct ActivityFilter {
+    /// Only actions of these user ids. Empty or absent: any user.
+    pub users: Option<Vec<i64>>,
+    /// Only these verbs (`create`, `update`, …), exact match. Empty or absent: any verb.
+    pub actions: Option<Vec<String>>,
+    /// First local date to include. Not allowed together with `timeframe`.
+    pub start_date: Option<Date>,
+    /// Last local date to include; with `timeframe`, the window's anchor. Default: today.
+    pub end_date: Option<Date>,
+    /// Derive the start from `endDate`. `activityInsights` defaults to `MONTH` when neither
+    /// `timeframe` nor `startDate` is given; `activity` then lists all time.
+    pub timeframe: Option<Timeframe>,
+    /// The caller's time-zone offset in minutes with the sign of JavaScript's
+    /// `Date.prototype.getTimezoneOffset()`: New York in winter is 300, Berlin -60, India -330.
+    /// From -840 to 840.
+    #[graphql(default = 0)]
+    pub offset: i64,
+    /// Include actions of internal (platform/service) users. `uniqueActors` never counts them.
+    #[graphql(default = true)]
+    pub include_internal: bool,
+}
+
+impl From<ActivityFilter> for FilterInput {
+    fn from(input: ActivityFilter) -> Self {
+        FilterInput {
+            users: input.users.unwrap_or_default(),
+            actions: input.actions.unwrap_or_default(),
+            start_date: input.start_date.map(|d| d.0),
+            end_date: input.end_date.map(|d| d.0),
+            timeframe: input.timeframe.map(Into::into),
+            offset: Some(input.offset),
+            include_internal: Some(input.include_internal),
+        }
+    }
+}
+
+/// Which page of the list to return.
+#[derive(InputObject, Clone, Copy, Debug)]
+pub struct PageInput {
+    /// Page number, from 1. A page past the end is empty, not an error.
+    #[graphql(default = 1)]
+    pub page: i64,
+    /// Items per page, 1 to 100.
+    #[graphql(default = 50)]
+    pub size: i64,
+}
+
+/// One page of activity, newest first.
+#[derive(SimpleObject)]
+pub struct ActivityPage {
+    pub items: Vec<Activity>,
+    /// Activities matching the filter, on all pages.
+    pub total: i64,
+    pub page: i64,
+    pub size: i64,
+    /// Number of pages: `ceil(total / size)`, 0 when there is nothing.
+    pub pages: i64,
+}
+
+impl From<audit::ActivityPage> for ActivityPage {
+    fn from(page: audit::ActivityPage) -> Self {
+        ActivityPage {
+            items: page.items.into_iter().map(Activity::from).collect(),
+            total: page.total,
+            page: page.page,
+            size: page.size,
+            pages: page.pages,
+        }
+    }
+}
+
+/// One action: a verb applied to an object, within a transaction.
+#[derive(SimpleObject)]
+pub struct Activity {
+    /// The activity's own id, stable: a cache key for clients.
+    pub id: i64,
+    pub transaction: Transaction,
+    /// `create`, `update`, `delete`, `activate`, `archive`, …
+    pub verb: String,
+    /// CamelCase entity type: `Datastore`, `QualityCheck`, `Anomaly`, …
+    pub object_type: String,
+    /// The affected entity's id, when the action targets one.
+    pub object_id: Option<i64>,
+}
+
+impl From<audit::ActivityItem> for Activity {
+    fn from(item: audit::ActivityItem) -> Self {
+        Activity {
+            id: item.id,
+            transaction: Transaction {
+                id: item.transaction_id,
+                issued_at: DateTime(item.issued_at),
+                user_id: item.user_id,
+            },
+            verb: item.verb,
+            object_type: item.object_type,
+            object_id: item.object_id,
+        }
+    }
+}
+
+/// The request of the audited application that carried the action.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Transaction {
+    pub id: i64,
+    /// When it happened.
+    pub issued_at: DateTime,
+    #[graphql(skip)]
+    pub user_id: Option<i64>,
+}
+
+#[ComplexObject]
+impl Transaction {
+    /// Who did it; null when the account no longer exists.
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        Ok(load_user(ctx, self.user_id).await?.map(User::from))
+    }
+}
+
+/// An account of the audited application.
+#[derive(SimpleObject)]
+pub struct User {
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    pub user_name: String,
+    pub email: String,
+}
+
+impl From<entity::users::Model> for User {
+    fn from(user: entity::users::Model) -> Self {
+        User { id: user.id, name: user.name, user_name: user.user_name, email: user.email }
+    }
+}
+
+/// Looks a user up through the request's DataLoader, so a page costs one statement for all users.
+async fn load_user(ctx: &Context<'_>, id: Option<i64>) -> async_graphql::Result<Option<entity::users::Model>> {
+    let Some(id) = id else { return Ok(None) };
+    let loader = ctx
+        .data::<DataLoader<UserLoader>>()
+        .map_err(|_| AppError::internal(DbErr::Custom("no user loader on the request".into())).into_graphql())?;
+    loader.load_one(id).await.map_err(|err: Arc<DbErr>| AppError::from(DbErr::clone(&err)).into_graphql())
+}
+
+/// Summary cards and the daily chart for the window.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ActivityInsights {
+    /// Distinct non-internal users with at least one action (never counts internal users).
+    pub unique_actors: i64,
+    /// Actions in scope; internal users' only when `includeInternal`.
+    pub total_actions: i64,
+    #[graphql(skip)]
+    pub top_actor: Option<audit::TopActor>,
+    /// The object type with the most actions; ties go to the smallest name. Null when none.
+    pub top_entity_type: Option<TopEntityType>,
+    /// One entry per local date of the window, oldest first, zero-filled. Sums to `totalActions`.
+    pub actions_per_day: Vec<DailyActions>,
+}
+
+#[ComplexObject]
+impl ActivityInsights {
+    /// The user with the most actions; ties go to the smallest user id. Null when no action in
+    /// scope has a user.
+    async fn top_actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<TopActor>> {
+        let Some(top) = self.top_actor else { return Ok(None) };
+        Ok(load_user(ctx, Some(top.user_id)).await?.map(|user| TopActor {
+            id: user.id,
+            name: user.name,
+            user_name: user.user_name,
+            email: user.email,
+            action_count: top.action_count,
+        }))
+    }
+}
+
+impl From<audit::Insights> for ActivityInsights {
+    fn from(insights: audit::Insights) -> Self {
+        ActivityInsights {
+            unique_actors: insights.unique_actors,
+            total_actions: insights.total_actions,
+            top_actor: insights.top_actor,
+            top_entity_type: insights
+                .top_entity_type
+                .map(|top| TopEntityType { object_type: top.object_type, count: top.count }),
+            actions_per_day: insights
+                .actions_per_day
+                .into_iter()
+                .map(|day| DailyActions {
+                    date: Date(day.date),
+                    user_count: day.user_count,
+                    system_count: day.system_count,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The most active user and their number of actions.
+#[derive(SimpleObject)]
+pub struct TopActor {
+    pub id: i64,
+    pub name: String,
+    pub user_name: String,
+    pub email: String,
+    pub action_count: i64,
+}
+
+/// The most acted-upon object type and its number of actions.
+#[derive(SimpleObject)]
+pub struct TopEntityType {
+    pub object_type: String,
+    pub count: i64,
+}
+
+/// Actions on one local date, split by who made them.
+#[derive(SimpleObject)]
+pub struct DailyActions {
+    pub date: Date,
+    /// Actions of non-internal users, including users that no longer exist.
+    pub user_count: i64,
+    /// Actions of internal users ("system" actions).
+    pub system_count: i64,
+}

@@ -1,0 +1,290 @@
+//! The REST face, compatible with the original Audit API: `GET /api/activity` and
+//! `GET /api/activity/insights` with snake_case query parameters (lists repeat the key) and the
+//! original JSON bodies. Parameters are parsed here into the shared [`Filter`]; every bad one is
+//! reported at once, in pydantic v1's 422 shape.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::audit::{self, PageRequest};
+use crate::auth::Admin;
+use crate::error::AppError;
+use crate::filter::{self, Field, FieldError, Filter, FilterInput, Purpose, Timeframe};
+
+/// A filter field as the query string names it.
+pub fn rest_field_name(field: Field) -> &'static str {
+    match field {
+        Field::Users => "users",
+        Field::Actions => "actions",
+        Field::StartDate => "start_date",
+        Field::EndDate => "end_date",
+        Field::Timeframe => "timeframe",
+        Field::Offset => "offset",
+        Field::IncludeInternal => "include_internal",
+        Field::Page => "page",
+        Field::Size => "size",
+    }
+}
+
+/// The insights endpoint calls the window's end `report_date`.
+fn insights_field_name(field: Field) -> &'static str {
+    match field {
+        Field::EndDate => "report_date",
+        other => rest_field_name(other),
+    }
+}
+
+/// The decoded query string: every `key=value` pair, in order.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn new(query: Option<String>) -> Self {
+        let pairs = form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+        Params(pairs)
+    }
+
+    /// Every value of a repeated key.
+    fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// A single-valued key; the last one wins when it is repeated.
+    fn last<'a>(&'a self, key: &'a str) -> Option<&'a str> {
+        self.all(key).last()
+    }
+}
+
+/// Collects the errors of typed parsing, so one response can list every bad parameter.
+#[derive(Default)]
+struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn take<T>(&mut self, parsed: Result<T, FieldError>) -> Option<T> {
+        parsed.map_err(|error| self.0.push(error)).ok()
+    }
+}
+
+fn parse_int(field: Field, text: &str) -> Result<i64, FieldError> {
+    text.trim().parse().map_err(|_| FieldError::not_an_integer(field))
+}
+
+fn parse_date(field: Field, text: &str) -> Result<chrono::NaiveDate, FieldError> {
+    filter::parse_date(text.trim()).ok_or_else(|| FieldError::not_a_date(field))
+}
+
+/// pydantic v1's boolean words.
+fn parse_bool(field: Field, text: &str) -> Result<bool, FieldError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "t" | "yes" | "y" | "on" => Ok(true),
+        "0" | "false" | "f" | "no" | "n" | "off" => Ok(false),
+        _ => Err(FieldError::not_a_bool(field)),
+    }
+}
+
+fn optional<T>(
+    errors: &mut Errors,
+    params: &Params,
+    key: &str,
+    parse: impl Fn(&str) -> Result<T, FieldError>,
+) -> Option<T> {
+    params.last(key).and_then(|text| errors.take(parse(text)))
+}
+
+/// Parses the filter parameters; `end_key` is `end_date` or `report_date`.
+fn filter_input(params: &Params, end_key: &str, errors: &mut Errors) -> FilterInput {
+    let users: Result<Vec<i64>, FieldError> = params.all("users").map(|u| parse_int(Field::Users, u)).collect();
+    FilterInput {
+        users: errors.take(users).unwrap_or_default(),
+        actions: params.all("actions").map(str::to_owned).collect(),
+        start_date: optional(errors, params, "start_date", |t| parse_date(Field::StartDate, t)),
+        end_date: optional(errors, params, end_key, |t| parse_date(Field::EndDate, t)),
+        timeframe: optional(errors, params, "timeframe", |t| {
+            Timeframe::parse(t.trim()).ok_or_else(|| FieldError::not_a_timeframe(Field::Timeframe))
+        }),
+        offset: optional(errors, params, "offset", |t| parse_int(Field::Offset, t)),
+        include_internal: optional(errors, params, "include_internal", |t| parse_bool(Field::IncludeInternal, t)),
+    }
+}
+
+/// Type errors first; the rules across fields are only checked once every field has a value.
+fn parse_filter(params: &Params, end_key: &str, purpose: Purpose, errors: &mut Errors) -> Option<Filter> {
+    let input = filter_input(params, end_key, errors);
+    if !errors.0.is_empty() {
+        // Still report range errors on fields that did parse (offset, list lengths).
+        if let Err(rule_errors) =
+            Filter::parse(FilterInput { timeframe: None, start_date: None, ..input }, purpose, Utc::now())
+        {
+            errors.0.extend(
+                rule_errors
+                    .into_iter()
+                    .filter(|e| !matches!(e.field, Field::Timeframe | Field::StartDate | Field::EndDate)),
+            );
+        }
+        return None;
+    }
+    match Filter::parse(input, purpose, Utc::now()) {
+        Ok(filter) => Some(filter),
+        Err(rule_errors) => {
+            errors.0.extend(rule_errors);
+            None
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ActivityListBody {
+    items: Vec<ActivityBody>,
+    total: i64,
+    page: i64,
+    size: i64,
+    pages: i64,
+}
+
+#[derive(Serialize)]
+struct ActivityBody {
+    transaction: TransactionBody,
+    verb: String,
+    object_type: String,
+    object_id: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct TransactionBody {
+    id: i64,
+    issued_at: String,
+    user: Option<UserBody>,
+}
+
+#[derive(Serialize, Clone)]
+struct UserBody {
+    id: i64,
+    name: String,
+    user_name: String,
+    email: String,
+}
+
+impl From<entity::users::Model> for UserBody {
+    fn from(user: entity::users::Model) -> Self {
+        UserBody { id: user.id, name: user.name, user_name: user.user_name, email: user.email }
+    }
+}
+
+/// `GET /api/activity`
+pub async fn list_activity(State(state): State<AppState>, _admin: Admin, RawQuery(query): RawQuery) -> Response {
+    let params = Params::new(query);
+    let mut errors = Errors::default();
+    let filter = parse_filter(&params, "end_date", Purpose::List, &mut errors);
+    let page = optional(&mut errors, &params, "page", |t| parse_int(Field::Page, t));
+    let size = optional(&mut errors, &params, "size", |t| parse_int(Field::Size, t));
+    let page = PageRequest::parse(page, size).map_err(|e| errors.0.extend(e)).ok();
+    let (Some(filter), Some(page), true) = (filter, page, errors.0.is_empty()) else {
+        return AppError::InvalidInput(errors.0).into_rest_response(rest_field_name);
+    };
+    match activity_body(&state, &filter, page).await {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => error.into_rest_response(rest_field_name),
+    }
+}
+
+async fn activity_body(state: &AppState, filter: &Filter, page: PageRequest) -> Result<ActivityListBody, AppError> {
+    let page = audit::list(&state.db, filter, page).await?;
+    let mut user_ids: Vec<i64> = page.items.iter().filter_map(|item| item.user_id).collect();
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    let users: std::collections::HashMap<i64, UserBody> = audit::users_by_id(&state.db, &user_ids)
+        .await?
+        .into_iter()
+        .map(|user| (user.id, UserBody::from(user)))
+        .collect();
+    let items = page
+        .items
+        .into_iter()
+        .map(|item| ActivityBody {
+            transaction: TransactionBody {
+                id: item.transaction_id,
+                issued_at: audit::format_instant(item.issued_at),
+                user: item.user_id.and_then(|id| users.get(&id).cloned()),
+            },
+            verb: item.verb,
+            object_type: item.object_type,
+            object_id: item.object_id,
+        })
+        .collect();
+    Ok(ActivityListBody { items, total: page.total, page: page.page, size: page.size, pages: page.pages })
+}
+
+#[derive(Serialize)]
+pub struct InsightsBody {
+    unique_actors: i64,
+    total_actions: i64,
+    top_actor: Option<TopActorBody>,
+    top_entity_type: Option<TopEntityTypeBody>,
+    actions_per_day: Vec<DayBody>,
+}
+
+#[derive(Serialize)]
+struct TopActorBody {
+    #[serde(flatten)]
+    user: UserBody,
+    action_count: i64,
+}
+
+#[derive(Serialize)]
+struct TopEntityTypeBody {
+    object_type: String,
+    count: i64,
+}
+
+#[derive(Serialize)]
+struct DayBody {
+    date: String,
+    user_count: i64,
+    system_count: i64,
+}
+
+/// `GET /api/activity/insights`
+pub async fn activity_insights(State(state): State<AppState>, _admin: Admin, RawQuery(query): RawQuery) -> Response {
+    let params = Params::new(query);
+    let mut errors = Errors::default();
+    let filter = parse_filter(&params, "report_date", Purpose::Insights, &mut errors);
+    let Some(filter) = filter else {
+        return AppError::InvalidInput(errors.0).into_rest_response(insights_field_name);
+    };
+    match insights_body(&state, &filter).await {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => error.into_rest_response(insights_field_name),
+    }
+}
+
+async fn insights_body(state: &AppState, filter: &Filter) -> Result<InsightsBody, AppError> {
+    let insights = audit::insights(&state.db, filter).await?;
+    let top_actor = match insights.top_actor {
+        Some(top) => audit::users_by_id(&state.db, &[top.user_id])
+            .await?
+            .into_iter()
+            .next()
+            .map(|user| TopActorBody { user: user.into(), action_count: top.action_count }),
+        None => None,
+    };
+    Ok(InsightsBody {
+        unique_actors: insights.unique_actors,
+        total_actions: insights.total_actions,
+        top_actor,
+        top_entity_type: insights
+            .top_entity_type
+            .map(|top| TopEntityTypeBody { object_type: top.object_type, count: top.count }),
+        actions_per_day: insights
+            .actions_per_day
+            .into_iter()
+            .map(|day| DayBody {
+                date: day.date.format("%Y-%m-%d").to_string(),
+                user_count: day.user_count,
+                system_count: day.system_count,
+            })
+            .collect(),
+    })
+}
