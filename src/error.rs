@@ -35,12 +35,21 @@ pub type FieldNamer = fn(crate::filter::Field) -> &'static str;
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        use sea_orm::DbErr;
-        match err {
-            // Pool time-outs and refused connections: the database is away, not broken.
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::Unavailable(err),
-            other => AppError::Internal(Box::new(other)),
+        if is_unavailable(&err) { AppError::Unavailable(err) } else { AppError::Internal(Box::new(err)) }
+    }
+}
+
+/// Whether an error means the database is away (refused or dropped connections, pool time-outs)
+/// rather than broken: those are a 503 the client may retry, and the pool recovers by itself.
+fn is_unavailable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(cause)) | DbErr::Exec(RuntimeErr::SqlxError(cause)) => {
+            matches!(cause.as_ref(), Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed)
         }
+        _ => false,
     }
 }
 

@@ -63,6 +63,8 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
 
     let mut sql = Sql::new(db.get_database_backend());
     let dialect = sql.dialect;
+    // Every branch spells out its column types: PostgreSQL resolves a bare NULL inside a subquery
+    // to text before the UNION sees it.
     // Each local day is exactly 86,400 s of UTC (offsets are fixed), so the day index is a plain
     // division of the seconds since the window opened.
     sql.push("WITH scoped AS (SELECT (")
@@ -79,12 +81,12 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
              SELECT 'day' AS figure, day AS k, CAST(NULL AS TEXT) AS name, COUNT(*) AS n, SUM(is_system) AS m \
              FROM scoped GROUP BY day \
              UNION ALL \
-             SELECT 'actors', NULL, NULL, COUNT(DISTINCT CASE WHEN is_system = 0 THEN user_id END), 0 FROM scoped \
+             SELECT 'actors', CAST(NULL AS BIGINT), CAST(NULL AS TEXT), COUNT(DISTINCT CASE WHEN is_system = 0 THEN user_id END), 0 FROM scoped \
              UNION ALL \
-             SELECT * FROM (SELECT 'top_actor', user_id, NULL, COUNT(*) AS n, 0 FROM scoped \
+             SELECT * FROM (SELECT 'top_actor', user_id, CAST(NULL AS TEXT), COUNT(*) AS n, 0 FROM scoped \
              WHERE user_id IS NOT NULL GROUP BY user_id ORDER BY n DESC, user_id ASC LIMIT 1) AS top_actor \
              UNION ALL \
-             SELECT * FROM (SELECT 'top_entity', NULL, object_type, COUNT(*) AS n, 0 FROM scoped \
+             SELECT * FROM (SELECT 'top_entity', CAST(NULL AS BIGINT), object_type, COUNT(*) AS n, 0 FROM scoped \
              GROUP BY object_type ORDER BY n DESC, object_type ",
         )
         .push(dialect.byte_order())

@@ -4,20 +4,29 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::Context;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::audit;
+use crate::error::AppError;
 
 pub struct UserLoader {
     db: DatabaseConnection,
 }
 
 impl UserLoader {
-    /// A loader for one request.
-    pub fn for_request(db: DatabaseConnection) -> DataLoader<UserLoader> {
-        DataLoader::new(UserLoader { db }, tokio::spawn)
+    /// A loader for one request. Its cache lives as long as the request, so a user seen on the
+    /// page and again as the top actor is read once, and nothing leaks between callers.
+    pub fn for_request(db: DatabaseConnection) -> DataLoader<UserLoader, HashMapCache> {
+        DataLoader::with_cache(UserLoader { db }, tokio::spawn, HashMapCache::default())
     }
+}
+
+/// The request's loader, attached by the HTTP handler.
+pub fn user_loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DataLoader<UserLoader, HashMapCache>> {
+    ctx.data::<DataLoader<UserLoader, HashMapCache>>()
+        .map_err(|_| AppError::internal(DbErr::Custom("no user loader on the request".into())).into_graphql())
 }
 
 impl Loader<i64> for UserLoader {

@@ -2,18 +2,24 @@
 
 use async_graphql::{Context, Object};
 use chrono::Utc;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DbErr};
 
 use super::types::{ActivityFilter, ActivityInsights, ActivityPage, PageInput};
 use crate::audit::{self, PageRequest};
 use crate::error::AppError;
-use crate::filter::{Filter, Purpose};
+use crate::filter::{FieldError, Filter, Purpose};
+use crate::graphql::loader::user_loader;
 
 pub struct Query;
 
 fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
     ctx.data::<DatabaseConnection>()
         .map_err(|_| AppError::internal(sea_orm::DbErr::Custom("no database on the schema".into())).into_graphql())
+}
+
+/// Checks the filter against every rule, reporting all bad fields at once.
+fn parse_filter(filter: Option<ActivityFilter>, purpose: Purpose) -> Result<Filter, Vec<FieldError>> {
+    Filter::parse(filter.unwrap_or_default().into_input()?, purpose, Utc::now())
 }
 
 #[Object]
@@ -25,7 +31,7 @@ impl Query {
         filter: Option<ActivityFilter>,
         page: Option<PageInput>,
     ) -> async_graphql::Result<ActivityPage> {
-        let filter = Filter::parse(filter.unwrap_or_default().into(), Purpose::List, Utc::now());
+        let filter = parse_filter(filter, Purpose::List);
         let page = PageRequest::parse(page.map(|p| p.page), page.map(|p| p.size));
         let (filter, page) = match (filter, page) {
             (Ok(filter), Ok(page)) => (filter, page),
@@ -35,6 +41,12 @@ impl Query {
             }
         };
         let page = audit::list(db(ctx)?, &filter, page).await.map_err(|e| AppError::from(e).into_graphql())?;
+        if ctx.look_ahead().field("items").field("transaction").field("user").exists() {
+            // Load the page's users in one batch up front: the DataLoader's time window alone
+            // could split a large page into several statements.
+            let ids: Vec<i64> = page.items.iter().filter_map(|item| item.user_id).collect();
+            user_loader(ctx)?.load_many(ids).await.map_err(|e| AppError::from(DbErr::clone(&e)).into_graphql())?;
+        }
         Ok(page.into())
     }
 
@@ -46,8 +58,8 @@ impl Query {
         ctx: &Context<'_>,
         filter: Option<ActivityFilter>,
     ) -> async_graphql::Result<ActivityInsights> {
-        let filter = Filter::parse(filter.unwrap_or_default().into(), Purpose::Insights, Utc::now())
-            .map_err(|errors| AppError::InvalidInput(errors).into_graphql())?;
+        let filter =
+            parse_filter(filter, Purpose::Insights).map_err(|errors| AppError::InvalidInput(errors).into_graphql())?;
         let insights = audit::insights(db(ctx)?, &filter).await.map_err(|e| AppError::from(e).into_graphql())?;
         Ok(insights.into())
     }

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{
     ComplexObject, Context, Enum, InputObject, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject,
     Value,
@@ -12,28 +11,39 @@ use async_graphql::{
 use chrono::{NaiveDate, NaiveDateTime};
 use sea_orm::DbErr;
 
-use super::loader::UserLoader;
+use super::loader::user_loader;
 use crate::audit;
 use crate::error::AppError;
-use crate::filter::{self, FilterInput};
+use crate::filter::{self, Field, FieldError, FilterInput};
 
 /// A calendar date, `YYYY-MM-DD`, in the caller's local calendar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Date(pub NaiveDate);
+///
+/// Input dates are checked with the rest of the filter rather than by the scalar, so that a bad
+/// date is reported like every other bad field: `BAD_USER_INPUT` naming `startDate` or `endDate`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Date(pub String);
+
+impl Date {
+    fn output(date: NaiveDate) -> Self {
+        Date(date.format("%Y-%m-%d").to_string())
+    }
+
+    fn parse_for(&self, field: Field) -> Result<NaiveDate, FieldError> {
+        filter::parse_date(&self.0).ok_or_else(|| FieldError::not_a_date(field))
+    }
+}
 
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
-        match &value {
-            Value::String(text) => {
-                filter::parse_date(text).map(Date).ok_or_else(|| InputValueError::custom("invalid date format"))
-            }
-            _ => Err(InputValueError::expected_type(value)),
+        match value {
+            Value::String(text) => Ok(Date(text)),
+            other => Err(InputValueError::expected_type(other)),
         }
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.format("%Y-%m-%d").to_string())
+        Value::String(self.0.clone())
     }
 }
 
@@ -96,17 +106,24 @@ pub struct ActivityFilter {
     pub include_internal: bool,
 }
 
-impl From<ActivityFilter> for FilterInput {
-    fn from(input: ActivityFilter) -> Self {
-        FilterInput {
-            users: input.users.unwrap_or_default(),
-            actions: input.actions.unwrap_or_default(),
-            start_date: input.start_date.map(|d| d.0),
-            end_date: input.end_date.map(|d| d.0),
-            timeframe: input.timeframe.map(Into::into),
-            offset: Some(input.offset),
-            include_internal: Some(input.include_internal),
-        }
+impl ActivityFilter {
+    /// The typed filter input; the dates are the only fields still to check here.
+    pub fn into_input(self) -> Result<FilterInput, Vec<FieldError>> {
+        let start_date = self.start_date.map(|d| d.parse_for(Field::StartDate)).transpose();
+        let end_date = self.end_date.map(|d| d.parse_for(Field::EndDate)).transpose();
+        let (start_date, end_date) = match (start_date, end_date) {
+            (Ok(start), Ok(end)) => (start, end),
+            (start, end) => return Err(start.err().into_iter().chain(end.err()).collect()),
+        };
+        Ok(FilterInput {
+            users: self.users.unwrap_or_default(),
+            actions: self.actions.unwrap_or_default(),
+            start_date,
+            end_date,
+            timeframe: self.timeframe.map(Into::into),
+            offset: Some(self.offset),
+            include_internal: Some(self.include_internal),
+        })
     }
 }
 
@@ -213,10 +230,7 @@ impl From<entity::users::Model> for User {
 /// Looks a user up through the request's DataLoader, so a page costs one statement for all users.
 async fn load_user(ctx: &Context<'_>, id: Option<i64>) -> async_graphql::Result<Option<entity::users::Model>> {
     let Some(id) = id else { return Ok(None) };
-    let loader = ctx
-        .data::<DataLoader<UserLoader>>()
-        .map_err(|_| AppError::internal(DbErr::Custom("no user loader on the request".into())).into_graphql())?;
-    loader.load_one(id).await.map_err(|err: Arc<DbErr>| AppError::from(DbErr::clone(&err)).into_graphql())
+    user_loader(ctx)?.load_one(id).await.map_err(|err: Arc<DbErr>| AppError::from(DbErr::clone(&err)).into_graphql())
 }
 
 /// Summary cards and the daily chart for the window.
@@ -264,7 +278,7 @@ impl From<audit::Insights> for ActivityInsights {
                 .actions_per_day
                 .into_iter()
                 .map(|day| DailyActions {
-                    date: Date(day.date),
+                    date: Date::output(day.date),
                     user_count: day.user_count,
                     system_count: day.system_count,
                 })

@@ -1,0 +1,301 @@
+//! The test harness: a fresh database per test (a temporary SQLite file, or a fresh PostgreSQL
+//! schema when `TEST_DATABASE_URL` names a PostgreSQL server), the real router served on an
+//! ephemeral port, an HTTP client, and helpers to write a handmade audit log.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use audit_gateway::app::{self, AppState};
+use audit_gateway::db::{self, DbConfig};
+use audit_gateway::tokens;
+use chrono::NaiveDateTime;
+use entity::{activity, transaction, users};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};
+use serde_json::{Value, json};
+
+static NEXT_DATABASE: AtomicUsize = AtomicUsize::new(0);
+
+/// A database of its own for one test, removed when the test ends.
+pub struct TestDb {
+    pub config: DbConfig,
+    pub db: DatabaseConnection,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    PostgresSchema { admin_url: String, schema: String },
+}
+
+impl TestDb {
+    /// A migrated, empty database. With `TEST_DATABASE_URL` set, PostgreSQL must be reachable:
+    /// the test fails rather than silently falling back to SQLite.
+    pub async fn new() -> TestDb {
+        // Errors the server logs (and hides from clients) show in a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
+        let n = NEXT_DATABASE.fetch_add(1, Ordering::SeqCst);
+        let unique = format!("{}_{}_{}", std::process::id(), n, chrono::Utc::now().timestamp_micros());
+        let (config, cleanup) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if url.starts_with("postgres") => {
+                let schema = format!("test_{unique}");
+                let admin = db::connect(&DbConfig::new(url.clone()))
+                    .await
+                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL={url} is not reachable: {e}"));
+                admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
+                admin.close().await.expect("close admin connection");
+                let mut config = DbConfig::new(url.clone());
+                config.schema = Some(schema.clone());
+                (config, Cleanup::PostgresSchema { admin_url: url, schema })
+            }
+            Ok(url) if !url.is_empty() && !url.starts_with("sqlite") => {
+                panic!("TEST_DATABASE_URL must be a postgres:// or sqlite URL, got {url}")
+            }
+            _ => {
+                let path = std::env::temp_dir().join(format!("audit-gateway-test-{unique}.db"));
+                let config = DbConfig::new(format!("sqlite://{}?mode=rwc", path.display()));
+                (config, Cleanup::SqliteFile(path))
+            }
+        };
+        let db = db::connect(&config).await.expect("connect to the test database");
+        db::migrate(&db).await.expect("migrate the test database");
+        TestDb { config, db, cleanup }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PostgresSchema { admin_url, schema } => {
+                // Drop runs inside the test's runtime; a thread with its own runtime can block.
+                let (url, schema) = (admin_url.clone(), schema.clone());
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    runtime.block_on(async {
+                        let admin = db::connect(&DbConfig::new(url)).await.ok()?;
+                        admin.execute_unprepared(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await.ok()?;
+                        admin.close().await.ok()
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// The real application on an ephemeral port, with an Admin token ready.
+pub struct TestApp {
+    pub address: String,
+    pub test_db: TestDb,
+    pub client: reqwest::Client,
+    /// Secret of an Admin's token (user 1, `admin`).
+    pub token: String,
+    /// SQL statements the application's connection has run so far.
+    statements: Arc<AtomicUsize>,
+}
+
+pub const ADMIN_ID: i64 = 1;
+
+impl TestApp {
+    /// Serves the app over a fresh database that holds only the admin account.
+    pub async fn spawn() -> TestApp {
+        let test_db = TestDb::new().await;
+        add_user(&test_db.db, ADMIN_ID, "admin", "Admin", false).await;
+        let token = tokens::create(&test_db.db, "admin", "tests", None).await.expect("admin token").secret;
+
+        // The server gets its own pool so its statements can be counted.
+        let statements = Arc::new(AtomicUsize::new(0));
+        let mut server_db = db::connect(&test_db.config).await.expect("server connection");
+        let counter = statements.clone();
+        server_db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move { axum::serve(listener, app::router(AppState::new(server_db))).await });
+        TestApp { address, test_db, client: reqwest::Client::new(), token, statements }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.test_db.db
+    }
+
+    pub fn statements(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    /// `GET path` with the admin token; returns the status and the JSON body.
+    pub async fn get(&self, path_and_query: &str) -> (u16, Value) {
+        self.get_as(path_and_query, Some(&self.token)).await
+    }
+
+    pub async fn get_as(&self, path_and_query: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.client.get(format!("{}{path_and_query}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A GraphQL request with the admin token; returns the status and the JSON body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> (u16, Value) {
+        self.graphql_as(query, variables, Some(&self.token)).await
+    }
+
+    pub async fn graphql_as(&self, query: &str, variables: Value, token: Option<&str>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("GraphQL answers JSON"))
+    }
+}
+
+pub async fn add_user(db: &DatabaseConnection, id: i64, user_name: &str, role: &str, is_internal: bool) {
+    let mut name = user_name.to_owned();
+    if let Some(first) = name.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    users::ActiveModel {
+        id: Set(id),
+        name: Set(name),
+        user_name: Set(user_name.to_owned()),
+        email: Set(format!("{user_name}@example.com")),
+        role: Set(role.to_owned()),
+        is_internal: Set(is_internal),
+    }
+    .insert(db)
+    .await
+    .expect("insert user");
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.f]`, UTC.
+pub fn utc(text: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").expect("test timestamp")
+}
+
+pub async fn add_transaction(db: &DatabaseConnection, id: i64, issued_at: &str, user_id: Option<i64>) {
+    transaction::ActiveModel {
+        id: Set(id),
+        issued_at: Set(utc(issued_at)),
+        user_id: Set(user_id),
+        remote_addr: Set(None),
+    }
+    .insert(db)
+    .await
+    .expect("insert transaction");
+}
+
+pub async fn add_activity(db: &DatabaseConnection, id: i64, transaction_id: i64, verb: &str, object_type: &str) {
+    activity::ActiveModel {
+        id: Set(id),
+        verb: Set(verb.to_owned()),
+        transaction_id: Set(transaction_id),
+        object_type: Set(object_type.to_owned()),
+        object_id: Set(Some(id * 100)),
+        data: Set(None),
+        object_tx_id: Set(None),
+        target_type: Set(None),
+        target_id: Set(None),
+        target_tx_id: Set(None),
+    }
+    .insert(db)
+    .await
+    .expect("insert activity");
+}
+
+pub const BOB: i64 = 2;
+pub const CAROL: i64 = 3;
+pub const SVC: i64 = 4;
+pub const DAVE: i64 = 5;
+
+/// The handmade log most tests read. Hand-computed figures are in the tests; the layout:
+///
+/// | tx | issued_at (UTC)         | user        | activities                                  |
+/// |----|-------------------------|-------------|---------------------------------------------|
+/// | 1  | 2026-06-04 09:00:00     | bob         | 1 create Datastore, 2 update QualityCheck    |
+/// | 2  | 2026-06-04 10:00:00     | svc (int.)  | 3 run QualityCheck                           |
+/// | 3  | 2026-06-05 12:00:00     | (deleted)   | 4 delete Anomaly                             |
+/// | 4  | 2026-06-08 08:00:00     | carol       | 5 update Anomaly                             |
+/// | 5  | 2026-06-08 08:00:00     | bob         | 6 update Anomaly (same instant as tx 4)      |
+/// | 6  | 2026-06-10 23:30:00     | svc (int.)  | 7 run Datastore, 8 run Datastore             |
+/// | 7  | 2026-06-11 03:00:00     | carol       | 9 create QualityCheck                        |
+/// | 8  | 2026-06-03 23:59:59.5   | bob         | 10 archive Tag                               |
+/// | 9  | 2026-06-09 18:30:00     | carol       | 11 update Field                              |
+///
+/// Users: 1 admin (Admin, no actions), 2 bob, 3 carol, 4 svc (internal), 5 dave (Manager).
+pub async fn handmade_log(db: &DatabaseConnection) {
+    add_user(db, BOB, "bob", "Member", false).await;
+    add_user(db, CAROL, "carol", "Member", false).await;
+    add_user(db, SVC, "svc", "Member", true).await;
+    add_user(db, DAVE, "dave", "Manager", false).await;
+    let transactions: [(i64, &str, Option<i64>); 9] = [
+        (1, "2026-06-04 09:00:00", Some(BOB)),
+        (2, "2026-06-04 10:00:00", Some(SVC)),
+        (3, "2026-06-05 12:00:00", None),
+        (4, "2026-06-08 08:00:00", Some(CAROL)),
+        (5, "2026-06-08 08:00:00", Some(BOB)),
+        (6, "2026-06-10 23:30:00", Some(SVC)),
+        (7, "2026-06-11 03:00:00", Some(CAROL)),
+        (8, "2026-06-03 23:59:59.5", Some(BOB)),
+        (9, "2026-06-09 18:30:00", Some(CAROL)),
+    ];
+    for (id, at, user) in transactions {
+        add_transaction(db, id, at, user).await;
+    }
+    let activities = [
+        (1, 1, "create", "Datastore"),
+        (2, 1, "update", "QualityCheck"),
+        (3, 2, "run", "QualityCheck"),
+        (4, 3, "delete", "Anomaly"),
+        (5, 4, "update", "Anomaly"),
+        (6, 5, "update", "Anomaly"),
+        (7, 6, "run", "Datastore"),
+        (8, 6, "run", "Datastore"),
+        (9, 7, "create", "QualityCheck"),
+        (10, 8, "archive", "Tag"),
+        (11, 9, "update", "Field"),
+    ];
+    for (id, tx, verb, object_type) in activities {
+        add_activity(db, id, tx, verb, object_type).await;
+    }
+}
+
+/// `[(date, user_count, system_count)]` of an insights body (REST or GraphQL).
+pub fn days(body: &Value) -> Vec<(String, i64, i64)> {
+    let list = body.get("actions_per_day").or_else(|| body.get("actionsPerDay")).expect("actions per day");
+    list.as_array()
+        .expect("array")
+        .iter()
+        .map(|d| {
+            let count = |snake: &str, camel: &str| {
+                d.get(snake).or_else(|| d.get(camel)).and_then(Value::as_i64).expect("count")
+            };
+            (
+                d["date"].as_str().expect("date").to_owned(),
+                count("user_count", "userCount"),
+                count("system_count", "systemCount"),
+            )
+        })
+        .collect()
+}
+
+/// The non-zero days of a chart, as `(MM-DD, user, system)`, to keep expectations short.
+pub fn busy_days(body: &Value) -> Vec<(String, i64, i64)> {
+    days(body).into_iter().filter(|(_, u, s)| u + s > 0).map(|(d, u, s)| (d[5..].to_owned(), u, s)).collect()
+}
+
+pub fn day(date: &str, user: i64, system: i64) -> (String, i64, i64) {
+    (date.to_owned(), user, system)
+}

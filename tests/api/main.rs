@@ -1,0 +1,13 @@
+//! Integration tests: the real router over HTTP, on a fresh database per test.
+//! `cargo test` runs them on SQLite; with `TEST_DATABASE_URL=postgres://…` on PostgreSQL.
+
+mod auth;
+mod common;
+mod graphql;
+mod insights;
+mod list;
+mod migrations;
+mod outage;
+mod parity;
+mod rest;
+mod schema;
