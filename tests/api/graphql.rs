@@ -117,3 +117,14 @@ async fn bad_input_is_a_bad_user_input_error_naming_the_field() {
     let long = bad_input(&app, insights, json!({"filter": {"startDate": "2000-01-01", "endDate": "2026-01-01"}})).await;
     assert_eq!(long["extensions"]["field"], "endDate");
 }
+
+#[tokio::test]
+async fn the_dashboard_costs_at_most_six_statements() {
+    let app = TestApp::spawn().await;
+    handmade_log(app.db()).await;
+    let before = app.statements();
+    dashboard(&app, json!({"timeframe": "WEEK", "endDate": "2026-06-10"})).await;
+    // Token, insights, count, page, the page's users, and at most one more for the top actor.
+    let cost = app.statements() - before;
+    assert!((5..=6).contains(&cost), "{cost} statements");
+}
