@@ -299,3 +299,18 @@ pub fn busy_days(body: &Value) -> Vec<(String, i64, i64)> {
 pub fn day(date: &str, user: i64, system: i64) -> (String, i64, i64) {
     (date.to_owned(), user, system)
 }
+
+/// The dashboard document a frontend sends: cards, chart and a page, one `$filter`.
+pub const DASHBOARD: &str = r#"
+query Dashboard($filter: ActivityFilter, $page: PageInput) {
+  activityInsights(filter: $filter) {
+    uniqueActors totalActions
+    topActor { id name userName email actionCount }
+    topEntityType { objectType count }
+    actionsPerDay { date userCount systemCount }
+  }
+  activity(filter: $filter, page: $page) {
+    total page size pages
+    items { id verb objectType objectId transaction { id issuedAt user { id name userName email } } }
+  }
+}"#;

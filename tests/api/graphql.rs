@@ -4,20 +4,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-const DASHBOARD: &str = r#"
-query Dashboard($filter: ActivityFilter, $page: PageInput) {
-  activityInsights(filter: $filter) {
-    uniqueActors totalActions
-    topActor { id name userName email actionCount }
-    topEntityType { objectType count }
-    actionsPerDay { date userCount systemCount }
-  }
-  activity(filter: $filter, page: $page) {
-    total page size pages
-    items { id verb objectType objectId transaction { id issuedAt user { id name userName email } } }
-  }
-}"#;
-
 async fn dashboard(app: &TestApp, filter: Value) -> Value {
     let (status, body) = app.graphql(DASHBOARD, json!({ "filter": filter, "page": {"size": 3} })).await;
     assert_eq!(status, 200, "{body}");
