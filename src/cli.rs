@@ -29,7 +29,7 @@ pub struct Cli {
 pub enum Command {
     /// Apply pending migrations, then serve the API.
     Serve(ServeArgs),
-    /// Serve a demo: an embedded SQLite database seeded with a year of activity ending today,
+    /// Serve a demo: an embedded SQLite database seeded with a year of activity ending yesterday,
     /// with an admin token and ready-to-paste examples printed.
     Demo(ServeArgs),
     /// Apply pending migrations and exit.
@@ -122,13 +122,16 @@ pub async fn run(cli: Cli) -> CliResult {
                 end_date: args.end_date,
             };
             let started = std::time::Instant::now();
-            let report = seed::seed(&db, &config, |_| {}).await?;
+            let bar = seed::progress_bar(config.actions);
+            let report = seed::seed(&db, &config, |written| bar.set_position(written)).await?;
+            bar.finish_and_clear();
+            let seconds = started.elapsed().as_secs_f64();
             eprintln!(
-                "seeded {} users, {} transactions, {} activities in {:.1} s",
+                "seeded {} users, {} transactions, {} activities in {seconds:.1} s ({:.0} activities/s)",
                 report.users,
                 report.transactions,
                 report.actions,
-                started.elapsed().as_secs_f64()
+                report.actions as f64 / seconds.max(1e-9)
             );
             Ok(())
         }
@@ -181,7 +184,7 @@ async fn token(db: &DatabaseConnection, command: TokenCommand) -> CliResult {
     Ok(())
 }
 
-/// The demo's own SQLite file, rebuilt on every run so its year always ends today.
+/// The demo's own SQLite file, rebuilt on every run so its year always ends yesterday.
 const DEMO_DATABASE_FILE: &str = "audit-demo.db";
 
 async fn demo(url: Option<String>, bind: SocketAddr) -> CliResult {
@@ -198,8 +201,10 @@ async fn demo(url: Option<String>, bind: SocketAddr) -> CliResult {
         }
     };
     let db = open(&url).await?;
+    // The year ends yesterday, so no action is dated later than now.
     let today = Utc::now().date_naive();
-    let config = SeedConfig { users: 48, actions: 40_000, days: 365, seed: 2026, end_date: today };
+    let end_date = today.pred_opt().unwrap_or(today);
+    let config = SeedConfig { users: 48, actions: 40_000, days: 365, seed: 2026, end_date };
     let report = seed::seed(&db, &config, |_| {}).await?;
     let admin = tokens::find_user(&db, "1").await.ok();
     let admin_name = admin.map_or_else(|| "1".to_owned(), |u| u.user_name);
@@ -207,7 +212,7 @@ async fn demo(url: Option<String>, bind: SocketAddr) -> CliResult {
     let base = format!("http://{bind}");
     println!(
         r#"
-audit-gateway demo: {users} users, {actions} activities over the year ending {today} ({url})
+audit-gateway demo: {users} users, {actions} activities over the year ending {end_date} ({url})
 
   GraphiQL   {base}/graphql   (add the header below in its Headers pane)
   Header     {{"Authorization": "Bearer {token}"}}

@@ -35,7 +35,10 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
         .acquire_timeout(Duration::from_secs(3))
         .sqlx_logging(false)
         // WAL lets readers proceed while a seed or another writer commits.
-        .map_sqlx_sqlite_opts(|opts| opts.journal_mode(SqliteJournalMode::Wal).foreign_keys(true));
+        .map_sqlx_sqlite_opts(|opts| opts.journal_mode(SqliteJournalMode::Wal).foreign_keys(true))
+        // The gateway's statements are short and re-planned per request: JIT compilation costs
+        // 20–50 ms each and saves nothing (BENCHMARKS.md).
+        .map_sqlx_postgres_opts(|opts| opts.options([("jit", "off")]));
     if let Some(schema) = &config.schema {
         options.set_schema_search_path(schema.clone());
     }

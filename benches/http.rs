@@ -1,0 +1,660 @@
+//! The HTTP benchmark: the gateway's answer times per query shape, over loopback HTTP, against the
+//! raw SQL floor of the same statements (issue 4; the results live in BENCHMARKS.md).
+//!
+//! `cargo bench --bench http -- [--database-url URL] [--actions N] [--quick]` (a `harness = false`
+//! bench, so Cargo builds the gateway binary and this program in release mode together):
+//!
+//! 1. connects to `DATABASE_URL`, migrates, and seeds the data set unless the log already has
+//!    activities (`--actions`, `--users`, `--seed`; the windows end on the log's last day);
+//! 2. creates an Admin token for the seed's first user;
+//! 3. runs the real server as a child process (`audit-gateway serve`, the binary Cargo built for
+//!    this bench), so its peak RSS (`VmHWM`, reset per shape through `/proc/PID/clear_refs`) is the
+//!    server's alone and the load generator does not share its runtime;
+//! 4. runs a second, in-process copy of the app whose connection has a SeaORM metric callback, and
+//!    sends it one request per shape to capture the exact statements it issues (with their timing,
+//!    so statements the gateway ran side by side are replayed side by side);
+//! 5. per shape: latency with one client, throughput and p99 at 16 and 64 clients (each point
+//!    bounded by time and count), and the raw SQL floor: the captured statements replayed through
+//!    the driver on a plain connection, no HTTP, no GraphQL, no JSON;
+//! 6. prints Markdown tables.
+//!
+//! `--quick` uses a temporary SQLite file (unless `DATABASE_URL` is set) with 20,000 activities,
+//! 0.1 s points and 4 concurrent clients: CI runs it so the harness cannot rot; it checks that the
+//! table comes out, not how fast.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use audit_gateway::app::{self, AppState};
+use audit_gateway::db::{self, DbConfig};
+use audit_gateway::{seed, tokens};
+use chrono::NaiveDate;
+use clap::Parser;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+/// Benchmarks the gateway per query shape against the raw SQL floor.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Database to benchmark (seeded if its log is empty). Default: a temporary SQLite file.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Small data set and short points: checks that the harness runs, not speed.
+    #[arg(long)]
+    quick: bool,
+    /// Activities to seed when the log is empty.
+    #[arg(long, default_value_t = 1_000_000)]
+    actions: u64,
+    /// Accounts to seed when the log is empty.
+    #[arg(long, default_value_t = 1_000)]
+    users: u32,
+    /// Days of history to seed.
+    #[arg(long, default_value_t = 365)]
+    days: u32,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Last day of the seeded history.
+    #[arg(long, default_value = "2026-06-30")]
+    end_date: NaiveDate,
+    /// Seconds per measurement point (one client, 16, 64, floor).
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    /// Requests at most per measurement point.
+    #[arg(long, default_value_t = 2_000)]
+    max_requests: usize,
+    /// Concurrency levels.
+    #[arg(long, value_delimiter = ',', default_value = "16,64")]
+    clients: Vec<usize>,
+    /// Run only the shapes whose name contains one of these words.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Write each shape's captured SQL (values inlined) to this file, for EXPLAIN ANALYZE.
+    #[arg(long)]
+    sql_out: Option<PathBuf>,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// One request shape of issue 4.
+struct Shape {
+    name: &'static str,
+    request: Request,
+}
+
+/// A request, ready to send: a REST path or a serialized GraphQL body.
+#[derive(Clone)]
+enum Request {
+    Get(String),
+    Graphql(String),
+}
+
+impl Request {
+    fn graphql(query: &str, variables: serde_json::Value) -> Request {
+        Request::Graphql(serde_json::json!({ "query": query, "variables": variables }).to_string())
+    }
+
+    fn send(&self, client: &reqwest::Client, base: &str, token: &str) -> reqwest::RequestBuilder {
+        let request = match self {
+            Request::Get(path) => client.get(format!("{base}{path}")),
+            Request::Graphql(body) => {
+                client.post(format!("{base}/graphql")).header(CONTENT_TYPE, "application/json").body(body.clone())
+            }
+        };
+        request.header(AUTHORIZATION, format!("Bearer {token}"))
+    }
+}
+
+const PAGE_FIELDS: &str = "total pages items { id verb objectType objectId \
+                           transaction { id issuedAt user { id name userName email } } }";
+const INSIGHTS_FIELDS: &str = "totalActions uniqueActors topActor { id userName actionCount } \
+                               topEntityType { objectType count } actionsPerDay { date userCount systemCount }";
+
+fn shapes(end: NaiveDate, users: &[i64]) -> Vec<Shape> {
+    let users_query: String = users.iter().map(|u| format!("&users={u}")).collect();
+    let list = format!(
+        "query List($filter: ActivityFilter, $page: PageInput) {{ activity(filter: $filter, page: $page) {{ {PAGE_FIELDS} }} }}"
+    );
+    let dashboard = format!(
+        "query Dashboard($filter: ActivityFilter) {{ activityInsights(filter: $filter) {{ {INSIGHTS_FIELDS} }} \
+         activity(filter: $filter, page: {{ size: 50 }}) {{ {PAGE_FIELDS} }} }}"
+    );
+    let filter = |timeframe: &str| serde_json::json!({ "timeframe": timeframe, "endDate": end.to_string() });
+    let filtered = serde_json::json!({
+        "timeframe": "YEAR", "endDate": end.to_string(), "users": users, "actions": ["update", "delete"],
+    });
+    vec![
+        Shape {
+            name: "1. week, first page (GraphQL)",
+            request: Request::graphql(
+                &list,
+                serde_json::json!({ "filter": filter("WEEK"), "page": { "page": 1, "size": 50 } }),
+            ),
+        },
+        Shape {
+            name: "1. week, first page (REST)",
+            request: Request::Get(format!("/api/activity?timeframe=week&end_date={end}&page=1&size=50")),
+        },
+        Shape {
+            name: "2. year, page 1000 (REST)",
+            request: Request::Get(format!("/api/activity?timeframe=year&end_date={end}&page=1000&size=50")),
+        },
+        Shape {
+            name: "3. insights, month (REST)",
+            request: Request::Get(format!("/api/activity/insights?timeframe=month&report_date={end}")),
+        },
+        Shape {
+            name: "3. insights, year (REST)",
+            request: Request::Get(format!("/api/activity/insights?timeframe=year&report_date={end}")),
+        },
+        Shape {
+            name: "4. dashboard, year (GraphQL)",
+            request: Request::graphql(&dashboard, serde_json::json!({ "filter": filter("YEAR") })),
+        },
+        Shape {
+            name: "5. year, 3 users + 2 verbs, list (GraphQL)",
+            request: Request::graphql(
+                &list,
+                serde_json::json!({ "filter": filtered, "page": { "page": 1, "size": 50 } }),
+            ),
+        },
+        Shape {
+            name: "5. year, 3 users + 2 verbs, insights (REST)",
+            request: Request::Get(format!(
+                "/api/activity/insights?timeframe=year&report_date={end}{users_query}&actions=update&actions=delete"
+            )),
+        },
+    ]
+}
+
+/// Latencies of one measurement point.
+#[derive(Default)]
+struct Point {
+    latencies: Vec<Duration>,
+    errors: usize,
+    wall: Duration,
+    skipped: Option<String>,
+}
+
+impl Point {
+    fn percentile(&self, p: f64) -> Option<Duration> {
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
+        sorted.get(rank - 1).copied()
+    }
+    /// Successful requests per second (a fast 503 is not throughput).
+    fn throughput(&self) -> f64 {
+        (self.latencies.len() - self.errors) as f64 / self.wall.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Statements captured from the in-process app, with when they ran.
+#[derive(Clone)]
+struct Captured {
+    statement: Statement,
+    started: Instant,
+    elapsed: Duration,
+}
+
+struct Limits {
+    seconds: Duration,
+    max_requests: usize,
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = Args::parse();
+    if args.quick {
+        args.actions = 20_000;
+        args.users = 50;
+        args.seconds = args.seconds.min(0.1);
+        args.max_requests = args.max_requests.min(50);
+        args.clients = vec![4];
+    }
+    let temporary = args.database_url.is_none().then(|| {
+        let path = std::env::temp_dir().join(format!("audit-gateway-bench-{}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        path
+    });
+    let url = match (&args.database_url, &temporary) {
+        (Some(url), _) => url.clone(),
+        (None, Some(path)) => format!("sqlite://{}?mode=rwc", path.display()),
+        (None, None) => unreachable!("a temporary file exists when no URL is given"),
+    };
+    let limits = Limits { seconds: Duration::from_secs_f64(args.seconds), max_requests: args.max_requests };
+
+    let db = db::connect(&DbConfig::new(url.clone())).await.expect("cannot connect to DATABASE_URL");
+    db::migrate(&db).await.expect("cannot migrate the benchmark database");
+    let backend = db.get_database_backend();
+
+    // 1. The data set.
+    let existing = scalar(&db, "SELECT COUNT(*) FROM activity").await;
+    let mut seed_line = None;
+    if existing == 0 {
+        let config = seed::SeedConfig {
+            users: args.users,
+            actions: args.actions,
+            days: args.days,
+            seed: args.seed,
+            end_date: args.end_date,
+        };
+        let started = Instant::now();
+        let bar = seed::progress_bar(config.actions);
+        let report = seed::seed(&db, &config, |n| bar.set_position(n)).await.expect("seeding failed");
+        bar.finish_and_clear();
+        let seconds = started.elapsed().as_secs_f64();
+        let line = format!(
+            "seeded {} users, {} transactions, {} activities in {seconds:.1} s ({:.0} activities/s, {:.0} rows/s)",
+            report.users,
+            report.transactions,
+            report.actions,
+            report.actions as f64 / seconds,
+            (report.transactions + report.actions) as f64 / seconds
+        );
+        eprintln!("{line}");
+        seed_line = Some(line);
+        // Fresh statistics (and PostgreSQL's visibility map, for index-only scans), as autovacuum
+        // would give a freshly loaded table a little later; SQLite's planner needs ANALYZE run.
+        let analyze = if backend == DbBackend::Postgres { "VACUUM ANALYZE" } else { "ANALYZE" };
+        db.execute_unprepared(analyze).await.expect("ANALYZE after seeding failed");
+    }
+    let activities = scalar(&db, "SELECT COUNT(*) FROM activity").await;
+    let transactions = scalar(&db, "SELECT COUNT(*) FROM \"transaction\"").await;
+    let last_day = last_day(&db).await;
+    let top_users = top_users(&db).await;
+    // 2. A token for the Admin.
+    let token =
+        tokens::create(&db, "1", "bench", Some(1)).await.expect("cannot create a token for user 1 (the seed's Admin)");
+    let token = token.secret;
+    let shapes: Vec<Shape> = shapes(last_day, &top_users)
+        .into_iter()
+        .filter(|s| args.only.is_empty() || args.only.iter().any(|o| s.name.contains(o.as_str())))
+        .collect();
+
+    // 3. The server under test, as its own process.
+    let port = free_port();
+    let log = std::env::temp_dir().join("audit-gateway-bench-server.log");
+    let mut server = Server::start(&url, port, &log);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().expect("HTTP client");
+    server.wait_ready(&client, &base).await;
+
+    // 4. The in-process copy that captures statements.
+    let captured: Arc<Mutex<Vec<Captured>>> = Arc::default();
+    let mut capture_db = db::connect(&DbConfig::new(url.clone())).await.expect("cannot connect (capture)");
+    {
+        let captured = captured.clone();
+        capture_db.set_metric_callback(move |info: &sea_orm::metric::Info| {
+            if let Ok(mut captured) = captured.lock() {
+                captured.push(Captured {
+                    statement: info.statement.clone(),
+                    started: Instant::now() - info.elapsed,
+                    elapsed: info.elapsed,
+                });
+            }
+        });
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the capture server");
+    let capture_base = format!("http://{}", listener.local_addr().expect("capture address"));
+    tokio::spawn(app::serve(listener, AppState::new(capture_db)));
+
+    eprintln!(
+        "benchmarking {} shapes on {activities} activities / {transactions} transactions ({backend:?}), \
+         windows ending {last_day}, users filter {top_users:?}; server log: {}",
+        shapes.len(),
+        log.display()
+    );
+    let mut sql_out = args.sql_out.as_ref().map(|p| std::fs::File::create(p).expect("cannot create --sql-out"));
+    let mut rows_out = Vec::new();
+    let mut statements_out = Vec::new();
+    for shape in &shapes {
+        eprintln!("· {}", shape.name);
+        // 5. Capture: one request, after a warm-up one.
+        let _ = send(&client, &capture_base, &token, &shape.request).await;
+        captured.lock().expect("capture lock").clear();
+        let (ok, _) = send(&client, &capture_base, &token, &shape.request).await;
+        assert!(ok, "{}: the capture request failed", shape.name);
+        let statements = std::mem::take(&mut *captured.lock().expect("capture lock"));
+        if let Some(file) = sql_out.as_mut() {
+            writeln!(file, "-- {}", shape.name).expect("write --sql-out");
+            for c in &statements {
+                writeln!(file, "{};", c.statement).expect("write --sql-out");
+            }
+        }
+
+        // The raw SQL floor.
+        let waves = waves(&statements);
+        let sql_rows = replay(&db, &waves).await;
+        let floor = measure(1, &limits, replay_call(&db, &waves)).await;
+        let per_statement = per_statement_floor(&db, &statements, &limits).await;
+        for (c, ms) in statements.iter().zip(per_statement) {
+            let sql: String = c.statement.sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            let sql = if sql.len() > 110 { format!("{}…", &sql[..110]) } else { sql };
+            statements_out.push(format!("| {} | {ms:.2} | `{}` |", shape.name, sql.replace('|', "\\|")));
+        }
+
+        // The gateway.
+        server.reset_peak();
+        let call = http_call(&client, &base, &token, &shape.request);
+        let single = measure(1, &limits, call.clone()).await;
+        let mut concurrent = Vec::new();
+        for &clients in &args.clients {
+            let p50 = single.percentile(0.5).unwrap_or_default();
+            // A point that would take minutes only measures a queue: say so instead.
+            let estimate = p50.as_secs_f64() * clients as f64 / parallelism();
+            if estimate > 4.0 * limits.seconds.as_secs_f64().max(5.0) {
+                concurrent.push(Point {
+                    skipped: Some(format!("skipped (~{estimate:.0} s per round)")),
+                    ..Default::default()
+                });
+                continue;
+            }
+            concurrent.push(measure(clients, &limits, call.clone()).await);
+        }
+        let peak = server.peak_rss_mib();
+
+        let ms = |d: Option<Duration>| d.map_or_else(|| "–".to_owned(), |d| format!("{:.1}", d.as_secs_f64() * 1e3));
+        let gateway = single.percentile(0.5).unwrap_or_default().as_secs_f64();
+        let floor_p50 = floor.percentile(0.5).unwrap_or_default().as_secs_f64();
+        let mut row = format!(
+            "| {} | {} | {sql_rows} | {} | {} | {} | {} | {:.2} |",
+            shape.name,
+            statements.len(),
+            ms(single.percentile(0.5)),
+            ms(single.percentile(0.95)),
+            ms(single.percentile(0.99)),
+            ms(floor.percentile(0.5)),
+            gateway / floor_p50.max(1e-9),
+        );
+        let mut errors = single.errors;
+        for point in &concurrent {
+            match &point.skipped {
+                Some(why) => row.push_str(&format!(" {why} | – |")),
+                None => row.push_str(&format!(" {} | {} |", rate(point.throughput()), ms(point.percentile(0.99)))),
+            }
+            errors += point.errors;
+        }
+        row.push_str(&format!(" {errors} | {} |", peak.map_or_else(|| "–".to_owned(), |p| format!("{p:.0}"))));
+        rows_out.push(row);
+    }
+    server.stop();
+
+    // 6. The tables.
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    println!();
+    println!("### {activities} activities, {transactions} transactions, {backend:?} ({} cores, {cpu})", parallelism());
+    println!();
+    if let Some(line) = seed_line {
+        println!("{line}");
+        println!();
+    }
+    print!("| shape | SQL stmts | SQL rows | p50 ms | p95 ms | p99 ms | SQL floor p50 ms | gateway ÷ floor |");
+    let mut rule = String::from("|---|--:|--:|--:|--:|--:|--:|--:|");
+    for clients in &args.clients {
+        print!(" req/s @{clients} | p99 ms @{clients} |");
+        rule.push_str("--:|--:|");
+    }
+    println!(" errors | server peak RSS MiB |");
+    println!("{rule}--:|--:|");
+    for row in rows_out {
+        println!("{row}");
+    }
+    println!();
+    println!("Statements per shape (each replayed alone through the driver, p50):");
+    println!();
+    println!("| shape | floor ms | SQL |");
+    println!("|---|--:|---|");
+    for row in statements_out {
+        println!("{row}");
+    }
+    if let Some(path) = temporary {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+}
+
+async fn send(client: &reqwest::Client, base: &str, token: &str, request: &Request) -> (bool, usize) {
+    match request.send(client, base, token).send().await {
+        Ok(response) => {
+            let status = response.status();
+            match response.bytes().await {
+                // A GraphQL error still answers 200; its body has an `errors` member.
+                Ok(body) => (status.is_success() && !contains(&body, b"\"errors\""), body.len()),
+                Err(_) => (false, 0),
+            }
+        }
+        Err(_) => (false, 0),
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Requests per second, with a decimal when there are few.
+fn rate(per_second: f64) -> String {
+    if per_second < 10.0 { format!("{per_second:.1}") } else { format!("{per_second:.0}") }
+}
+
+/// A request (or a replay) to time: a future factory shared by the client loops.
+type Call = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
+
+/// Runs `clients` loops of `call` until the point's time or request budget is spent, recording
+/// every latency. Each loop checks the clock after each call, so a slow shape still gets one round.
+async fn measure(clients: usize, limits: &Limits, call: Call) -> Point {
+    // Warm-up: caches, connections, prepared statements.
+    for _ in 0..clients.min(2) {
+        call().await;
+    }
+    let started = Instant::now();
+    let deadline = started + limits.seconds;
+    let budget = Arc::new(AtomicUsize::new(limits.max_requests.max(clients)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..clients {
+        let (call, budget) = (call.clone(), budget.clone());
+        tasks.spawn(async move {
+            let (mut latencies, mut errors) = (Vec::new(), 0);
+            while budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1)).is_ok() {
+                let sent = Instant::now();
+                if !call().await {
+                    errors += 1;
+                }
+                latencies.push(sent.elapsed());
+                if Instant::now() >= deadline {
+                    break;
+                }
+            }
+            (latencies, errors)
+        });
+    }
+    let mut point = Point::default();
+    while let Some(done) = tasks.join_next().await {
+        let (latencies, errors) = done.expect("a client loop panicked");
+        point.latencies.extend(latencies);
+        point.errors += errors;
+    }
+    point.wall = started.elapsed();
+    point
+}
+
+fn http_call(client: &reqwest::Client, base: &str, token: &str, request: &Request) -> Call {
+    let (client, base, token, request) = (client.clone(), base.to_owned(), token.to_owned(), request.clone());
+    Arc::new(move || {
+        let (client, base, token, request) = (client.clone(), base.clone(), token.clone(), request.clone());
+        Box::pin(async move { send(&client, &base, &token, &request).await.0 })
+    })
+}
+
+/// Groups the captured statements into waves: statements whose run times overlapped (the list's
+/// count and page, run side by side) form one wave and are replayed side by side.
+fn waves(captured: &[Captured]) -> Vec<Vec<Statement>> {
+    let mut sorted: Vec<&Captured> = captured.iter().collect();
+    sorted.sort_by_key(|c| c.started);
+    let mut waves: Vec<Vec<Statement>> = Vec::new();
+    let mut wave_end: Option<Instant> = None;
+    for c in sorted {
+        let end = c.started + c.elapsed;
+        match (wave_end, waves.last_mut()) {
+            (Some(current), Some(wave)) if c.started < current => {
+                wave.push(c.statement.clone());
+                wave_end = Some(current.max(end));
+            }
+            _ => {
+                waves.push(vec![c.statement.clone()]);
+                wave_end = Some(end);
+            }
+        }
+    }
+    waves
+}
+
+/// Runs the waves on a plain connection; returns the rows the statements returned.
+async fn replay(db: &DatabaseConnection, waves: &[Vec<Statement>]) -> usize {
+    let mut rows = 0;
+    for wave in waves {
+        let mut running = tokio::task::JoinSet::new();
+        for statement in wave {
+            let (db, statement) = (db.clone(), statement.clone());
+            running.spawn(async move { db.query_all_raw(statement).await.map(|r| r.len()) });
+        }
+        while let Some(done) = running.join_next().await {
+            rows += done.expect("replay task panicked").expect("a captured statement failed on replay");
+        }
+    }
+    rows
+}
+
+/// Each statement alone, p50 in milliseconds.
+async fn per_statement_floor(db: &DatabaseConnection, captured: &[Captured], limits: &Limits) -> Vec<f64> {
+    let mut floors = Vec::new();
+    let short = Limits { seconds: limits.seconds / 3, max_requests: limits.max_requests.min(200) };
+    for c in captured {
+        let waves = vec![vec![c.statement.clone()]];
+        let point = measure(1, &short, replay_call(db, &waves)).await;
+        floors.push(point.percentile(0.5).unwrap_or_default().as_secs_f64() * 1e3);
+    }
+    floors
+}
+
+fn replay_call(db: &DatabaseConnection, waves: &[Vec<Statement>]) -> Call {
+    let (db, waves) = (db.clone(), Arc::new(waves.to_vec()));
+    Arc::new(move || {
+        let (db, waves) = (db.clone(), waves.clone());
+        Box::pin(async move {
+            replay(&db, &waves).await;
+            true
+        })
+    })
+}
+
+async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("benchmark query failed")
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).expect("an integer")
+}
+
+/// The log's last day (UTC): the windows end there, so they hold data whatever the seed's end date.
+async fn last_day(db: &DatabaseConnection) -> NaiveDate {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT MAX(issued_at) AS last FROM \"transaction\"",
+        ))
+        .await
+        .expect("benchmark query failed")
+        .expect("a row");
+    let last: chrono::NaiveDateTime = row.try_get("", "last").expect("the log has transactions");
+    last.date()
+}
+
+/// The three most active accounts: the `users` filter of shape 5.
+async fn top_users(db: &DatabaseConnection) -> Vec<i64> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT user_id FROM \"transaction\" WHERE user_id IS NOT NULL \
+             GROUP BY user_id ORDER BY COUNT(*) DESC, user_id LIMIT 3",
+        ))
+        .await
+        .expect("benchmark query failed");
+    rows.iter().map(|r| r.try_get_by_index::<i64>(0).expect("a user id")).collect()
+}
+
+fn parallelism() -> f64 {
+    std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64)
+}
+
+/// A port nobody listens on (a small race with other programs, acceptable for a benchmark).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// The server under test: `audit-gateway serve`, the binary Cargo built with this bench.
+struct Server {
+    child: Child,
+}
+
+impl Server {
+    fn start(url: &str, port: u16, log: &std::path::Path) -> Server {
+        let log = std::fs::File::create(log).expect("cannot create the server log");
+        let child = Command::new(env!("CARGO_BIN_EXE_audit-gateway"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", url)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("cannot start audit-gateway serve");
+        Server { child }
+    }
+
+    async fn wait_ready(&mut self, client: &reqwest::Client, base: &str) {
+        for _ in 0..200 {
+            if let Ok(response) = client.get(format!("{base}/readyz")).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("audit-gateway serve exited early ({status}); see its log");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("audit-gateway serve did not become ready in 10 s");
+    }
+
+    /// Resets the kernel's peak-RSS mark (`VmHWM`) so each shape reports its own peak.
+    fn reset_peak(&self) {
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
+    }
+
+    fn peak_rss_mib(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib / 1024.0)
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
