@@ -31,6 +31,13 @@ impl TestDb {
     /// A migrated, empty database. With `TEST_DATABASE_URL` set, PostgreSQL must be reachable:
     /// the test fails rather than silently falling back to SQLite.
     pub async fn new() -> TestDb {
+        let test_db = TestDb::unmigrated().await;
+        db::migrate(&test_db.db).await.expect("migrate the test database");
+        test_db
+    }
+
+    /// An empty database with no tables at all.
+    pub async fn unmigrated() -> TestDb {
         // Errors the server logs (and hides from clients) show in a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
         let n = NEXT_DATABASE.fetch_add(1, Ordering::SeqCst);
@@ -57,7 +64,6 @@ impl TestDb {
             }
         };
         let db = db::connect(&config).await.expect("connect to the test database");
-        db::migrate(&db).await.expect("migrate the test database");
         TestDb { config, db, cleanup }
     }
 }
