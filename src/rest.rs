@@ -191,7 +191,7 @@ pub async fn list_activity(State(state): State<AppState>, _admin: Admin, RawQuer
 }
 
 async fn activity_body(state: &AppState, filter: &Filter, page: PageRequest) -> Result<ActivityListBody, AppError> {
-    let page = audit::list(&state.db, filter, page).await?;
+    let page = audit::list(&state.db, filter, page, audit::Total::Count).await?;
     let mut user_ids: Vec<i64> = page.items.iter().filter_map(|item| item.user_id).collect();
     user_ids.sort_unstable();
     user_ids.dedup();
@@ -214,7 +214,13 @@ async fn activity_body(state: &AppState, filter: &Filter, page: PageRequest) -> 
             object_id: item.object_id,
         })
         .collect();
-    Ok(ActivityListBody { items, total: page.total, page: page.page, size: page.size, pages: page.pages })
+    Ok(ActivityListBody {
+        items,
+        total: page.total.unwrap_or_default(),
+        page: page.page,
+        size: page.size,
+        pages: page.pages.unwrap_or_default(),
+    })
 }
 
 #[derive(Serialize)]

@@ -55,11 +55,20 @@ pub struct ActivityItem {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActivityPage {
     pub items: Vec<ActivityItem>,
-    pub total: i64,
+    /// Activities on all pages; `None` when the caller did not ask for it.
+    pub total: Option<i64>,
     pub page: i64,
     pub size: i64,
-    /// `ceil(total / size)`; 0 when there is nothing.
-    pub pages: i64,
+    /// `ceil(total / size)`, 0 when there is nothing; `None` with `total`.
+    pub pages: Option<i64>,
+}
+
+/// Whether to count the activities on all pages: on a large window the count is most of the cost,
+/// and a client scrolling through items may not want it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Total {
+    Count,
+    Skip,
 }
 
 #[derive(FromQueryResult)]
@@ -68,8 +77,13 @@ struct Count {
 }
 
 /// The page of activities in the filter's scope, ordered `issued_at` DESC then `activity.id` DESC.
-/// Two statements, run side by side: the count and the page.
-pub async fn list(db: &DatabaseConnection, filter: &Filter, page: PageRequest) -> Result<ActivityPage, DbErr> {
+/// Two statements, run side by side: the count (unless skipped) and the page.
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: &Filter,
+    page: PageRequest,
+    total: Total,
+) -> Result<ActivityPage, DbErr> {
     let backend = db.get_database_backend();
 
     let mut count = Sql::new(backend);
@@ -86,12 +100,23 @@ pub async fn list(db: &DatabaseConnection, filter: &Filter, page: PageRequest) -
     .push(" OFFSET ")
     .bind(page.offset());
 
-    let (total, items) = tokio::try_join!(
-        Count::find_by_statement(count.into_statement()).one(db),
-        ActivityItem::find_by_statement(rows.into_statement()).all(db),
-    )?;
-    let total = total.map_or(0, |row| row.total);
-    Ok(ActivityPage { items, total, page: page.page, size: page.size, pages: pages(total, page.size) })
+    let counted = async {
+        match total {
+            Total::Count => Count::find_by_statement(count.into_statement())
+                .one(db)
+                .await
+                .map(|row| Some(row.map_or(0, |row| row.total))),
+            Total::Skip => Ok(None),
+        }
+    };
+    let (total, items) = tokio::try_join!(counted, ActivityItem::find_by_statement(rows.into_statement()).all(db))?;
+    Ok(ActivityPage {
+        items,
+        total,
+        page: page.page,
+        size: page.size,
+        pages: total.map(|total| pages(total, page.size)),
+    })
 }
 
 fn pages(total: i64, size: i64) -> i64 {

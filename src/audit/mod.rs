@@ -11,7 +11,7 @@ mod sql;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 pub use insights::{DailyActions, Insights, TopActor, TopEntityType, insights};
-pub use list::{ActivityItem, ActivityPage, PageRequest, list};
+pub use list::{ActivityItem, ActivityPage, PageRequest, Total, list};
 
 /// The users with these ids, in one statement (the DataLoader and REST both batch through here).
 /// Ids without a row are simply absent: the account no longer exists.

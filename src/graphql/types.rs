@@ -83,7 +83,7 @@ pub enum Timeframe {
 
 /// The one filter shared by `activity` and `activityInsights`, so a page, its cards and its chart
 /// always agree. Dates are local calendar dates of the caller; both ends are inclusive.
-#[derive(InputObject, Clone, Debug, Default)]
+#[derive(InputObject, Clone, Debug)]
 pub struct ActivityFilter {
     /// Only actions of these user ids. Empty or absent: any user.
     pub users: Option<Vec<i64>>,
@@ -104,6 +104,21 @@ pub struct ActivityFilter {
     /// Include actions of internal (platform/service) users. `uniqueActors` never counts them.
     #[graphql(default = true)]
     pub include_internal: bool,
+}
+
+/// What an absent `filter` argument means: the same as `{}`, with the schema's defaults.
+impl Default for ActivityFilter {
+    fn default() -> Self {
+        ActivityFilter {
+            users: None,
+            actions: None,
+            start_date: None,
+            end_date: None,
+            timeframe: None,
+            offset: 0,
+            include_internal: true,
+        }
+    }
 }
 
 impl ActivityFilter {
@@ -154,10 +169,11 @@ impl From<audit::ActivityPage> for ActivityPage {
     fn from(page: audit::ActivityPage) -> Self {
         ActivityPage {
             items: page.items.into_iter().map(Activity::from).collect(),
-            total: page.total,
+            // Only left uncounted when neither field was selected, so the zeros are never shown.
+            total: page.total.unwrap_or_default(),
             page: page.page,
             size: page.size,
-            pages: page.pages,
+            pages: page.pages.unwrap_or_default(),
         }
     }
 }

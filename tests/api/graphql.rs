@@ -114,3 +114,13 @@ async fn the_dashboard_costs_at_most_six_statements() {
     let cost = app.statements() - before;
     assert!((5..=6).contains(&cost), "{cost} statements");
 }
+
+#[tokio::test]
+async fn an_absent_filter_means_the_schema_defaults() {
+    let app = TestApp::spawn().await;
+    handmade_log(app.db()).await;
+    let absent = app.graphql("{ activity { total } }", json!({})).await.1;
+    let empty = app.graphql("{ activity(filter: {}) { total } }", json!({})).await.1;
+    assert_eq!(absent["data"]["activity"]["total"], 11, "internal users are included by default");
+    assert_eq!(absent, empty);
+}

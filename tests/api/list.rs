@@ -132,12 +132,35 @@ async fn a_page_costs_the_same_statements_whatever_its_size() {
         costs.push(app.statements() - before);
 
         let before = app.statements();
-        let query =
-            format!("{{ activity(page: {{size: {size}}}) {{ items {{ transaction {{ user {{ userName }} }} }} }} }}");
+        let query = format!(
+            "{{ activity(page: {{size: {size}}}) {{ total items {{ transaction {{ user {{ userName }} }} }} }} }}"
+        );
         let (status, body) = app.graphql(&query, json!({})).await;
         assert_eq!(status, 200, "{body}");
         costs.push(app.statements() - before);
     }
     // Token look-up, count, page, one batch of users: for REST and GraphQL alike.
     assert_eq!(costs, vec![4, 4, 4, 4]);
+}
+
+#[tokio::test]
+async fn graphql_counts_only_when_total_or_pages_is_asked_for() {
+    let app = app_with_log().await;
+    let cost = |query: &'static str| {
+        let app = &app;
+        async move {
+            let before = app.statements();
+            let (status, body) = app.graphql(query, json!({})).await;
+            assert_eq!(status, 200, "{body}");
+            (app.statements() - before, body)
+        }
+    };
+    let (items_only, body) = cost("{ activity(page: {size: 2}) { items { verb } } }").await;
+    assert_eq!(body["data"]["activity"]["items"].as_array().map(Vec::len), Some(2));
+    let (with_total, body) = cost("{ activity(page: {size: 2}) { total items { verb } } }").await;
+    assert_eq!(body["data"]["activity"]["total"], 11);
+    let (with_pages, body) = cost("{ activity(page: {size: 2}) { pages } }").await;
+    assert_eq!(body["data"]["activity"]["pages"], 6);
+    // Token and page; the count only when asked for.
+    assert_eq!((items_only, with_total, with_pages), (2, 3, 3));
 }
