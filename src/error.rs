@@ -58,10 +58,6 @@ impl AppError {
         AppError::Internal(Box::new(err))
     }
 
-    pub fn invalid(error: FieldError) -> Self {
-        AppError::InvalidInput(vec![error])
-    }
-
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
