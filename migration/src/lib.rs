@@ -2,12 +2,15 @@
 //! `api_token` table, on SQLite and PostgreSQL.
 //!
 //! Deployments that already have an audit log keep their tables: the first migration only creates
-//! what is missing (`IF NOT EXISTS`), and adds the indexes the gateway's queries need.
+//! what is missing (`IF NOT EXISTS`), and adds the indexes the gateway's queries need. The third
+//! adds the trigger-maintained rollups of [`rollup`] and backfills them from the existing log.
 
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_audit_log;
 mod m20261125_000002_create_api_token;
+mod m20261126_000003_create_audit_rollups;
+pub mod rollup;
 
 pub struct Migrator;
 
@@ -17,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_create_audit_log::Migration),
             Box::new(m20261125_000002_create_api_token::Migration),
+            Box::new(m20261126_000003_create_audit_rollups::Migration),
         ]
     }
 }

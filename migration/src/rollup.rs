@@ -1,0 +1,414 @@
+//! The audit rollups: pre-aggregated action counts that let the gateway answer totals, the chart,
+//! the top figures and deep-page seeks without reading every activity in a long window
+//! (docs/scale.md explains the design and BENCHMARKS.md what it costs and buys).
+//!
+//! Three tables, each keyed by a time bucket at three grains and by the dimensions one family of
+//! figures needs:
+//!
+//! | table | key after `(grain, bucket)` | serves |
+//! |---|---|---|
+//! | `audit_rollup_time` | `is_system, verb` | `total`, `actions_per_day`, the list's total and deep pages |
+//! | `audit_rollup_entity` | `is_system, verb, object_type` | `top_entity_type` |
+//! | `audit_rollup_user` | `user_id, verb` | `unique_actors`, `top_actor`, and everything under a `users` filter |
+//!
+//! `grain` 0 is a 15-minute bucket, 1 a UTC day and 2 a UTC calendar month; `bucket` is the
+//! bucket's start in seconds since the Unix epoch. `n` is the number of activities in the bucket.
+//!
+//! **Who keeps them right.** Other systems write the log, so the tables are maintained by triggers
+//! inside the writers' own transactions: nothing has to run beside the database. Every event is
+//! turned into *deltas* — rows `(issued_at, user_id, is_internal, verb, object_type, delta)`,
+//! `-1` for what an activity was filed as and `+1` for what it is now — and one generic upsert
+//! per table adds them up ([`apply`]). The invariant: each activity is counted once per grain,
+//! under its transaction's `issued_at` and `user_id` and its user's *current* `is_internal`
+//! (false when the user row does not exist). Hence the events:
+//!
+//! - `activity` insert, delete, update (of verb, object type or transaction);
+//! - `transaction` update of `issued_at` or `user_id` (which also covers `ON DELETE SET NULL` when
+//!   a user is deleted: the referential action fires it);
+//! - `users` update of `is_internal`, insert (a row for a dangling `user_id`), and, *before* a
+//!   delete, re-filing an internal user's actions as user actions (once the row is gone they are);
+//! - PostgreSQL `TRUNCATE activity` empties the rollups.
+//!
+//! Counts that drop to zero stay as zero rows; readers ignore them.
+//!
+//! PostgreSQL triggers are statement-level with transition tables, so a multi-row `INSERT` or
+//! `COPY` pays one aggregated upsert per table; SQLite only has row-level triggers.
+
+use sea_orm_migration::sea_orm::DbBackend;
+
+/// Bucket widths of the fixed grains; the month grain follows the calendar.
+pub const QUARTER_HOUR: i64 = 900;
+pub const DAY: i64 = 86_400;
+
+/// The grains as stored in the `grain` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Grain {
+    QuarterHour = 0,
+    Day = 1,
+    Month = 2,
+}
+
+impl Grain {
+    pub const ALL: [Grain; 3] = [Grain::QuarterHour, Grain::Day, Grain::Month];
+}
+
+/// One rollup table: its name and the dimensions after `(grain, bucket)`.
+struct Table {
+    name: &'static str,
+    dimensions: &'static str,
+    /// Which delta rows it counts.
+    only: &'static str,
+}
+
+const TABLES: [Table; 3] = [
+    Table { name: "audit_rollup_time", dimensions: "is_system, verb", only: "TRUE" },
+    Table { name: "audit_rollup_entity", dimensions: "is_system, verb, object_type", only: "TRUE" },
+    // Actions without a user add no actor and match no `users` filter.
+    Table { name: "audit_rollup_user", dimensions: "user_id, verb", only: "user_id IS NOT NULL" },
+];
+
+pub const TABLE_NAMES: [&str; 3] = [TABLES[0].name, TABLES[1].name, TABLES[2].name];
+
+/// `CREATE TABLE` statements for the three rollups.
+pub fn create_tables(backend: DbBackend) -> Vec<String> {
+    // SQLite: clustered on the key, which every reader scans by range.
+    let suffix = if backend == DbBackend::Postgres { "" } else { " WITHOUT ROWID" };
+    let column = |dimension: &str| match dimension {
+        "is_system" => "is_system SMALLINT NOT NULL",
+        "verb" => "verb VARCHAR(255) NOT NULL",
+        "object_type" => "object_type VARCHAR(255) NOT NULL",
+        _ => "user_id BIGINT NOT NULL",
+    };
+    TABLES
+        .iter()
+        .map(|table| {
+            let columns: Vec<&str> = table.dimensions.split(", ").map(column).collect();
+            format!(
+                "CREATE TABLE IF NOT EXISTS {name} (grain SMALLINT NOT NULL, bucket BIGINT NOT NULL, {columns}, \
+                 n BIGINT NOT NULL, PRIMARY KEY (grain, bucket, {dimensions})){suffix}",
+                name = table.name,
+                columns = columns.join(", "),
+                dimensions = table.dimensions,
+            )
+        })
+        .collect()
+}
+
+/// Seconds since the epoch of the start of `column`'s bucket for the grain in `grain` (a SQL
+/// expression); floors correctly before 1970 too.
+fn bucket(backend: DbBackend, column: &str, grain: &str) -> String {
+    let (seconds, month) = match backend {
+        DbBackend::Postgres => (
+            format!("CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"),
+            format!("CAST(EXTRACT(EPOCH FROM date_trunc('month', {column})) AS BIGINT)"),
+        ),
+        _ => (
+            format!("CAST(strftime('%s', {column}) AS INTEGER)"),
+            format!("CAST(strftime('%s', {column}, 'start of month') AS INTEGER)"),
+        ),
+    };
+    let floor = |width: i64| format!("{seconds} - ((({seconds}) % {width}) + {width}) % {width}");
+    format!(
+        "CASE {grain} WHEN 0 THEN {} WHEN 1 THEN {} ELSE {month} END",
+        floor(QUARTER_HOUR),
+        floor(DAY)
+    )
+}
+
+/// The delta rows of `deltas`, one per grain, with their bucket.
+fn bucketed(backend: DbBackend, deltas: &str) -> String {
+    format!(
+        "SELECT g.grain AS grain, {bucket} AS bucket, d.user_id AS user_id, \
+         CASE WHEN d.is_internal THEN 1 ELSE 0 END AS is_system, d.verb AS verb, d.object_type AS object_type, \
+         d.delta AS delta \
+         FROM ({deltas}) AS d CROSS JOIN (SELECT 0 AS grain UNION ALL SELECT 1 UNION ALL SELECT 2) AS g",
+        bucket = bucket(backend, "d.issued_at", "g.grain"),
+    )
+}
+
+/// Adds the bucketed rows of `source` (a table name or a parenthesised query) into `table`.
+/// Keys are written in key order so concurrent writers lock rollup rows in the same order.
+fn upsert(table: &Table, source: &str) -> String {
+    format!(
+        "INSERT INTO {name} (grain, bucket, {dimensions}, n) \
+         SELECT grain, bucket, {dimensions}, SUM(delta) FROM {source} AS b WHERE {only} \
+         GROUP BY grain, bucket, {dimensions} HAVING SUM(delta) <> 0 ORDER BY grain, bucket, {dimensions} \
+         ON CONFLICT (grain, bucket, {dimensions}) DO UPDATE SET n = {name}.n + excluded.n",
+        name = table.name,
+        dimensions = table.dimensions,
+        only = table.only,
+    )
+}
+
+/// Statements that add the delta rows of `deltas` (a query with columns `issued_at, user_id,
+/// is_internal, verb, object_type, delta`) into all three rollups. On PostgreSQL it is one
+/// statement that computes the deltas once.
+pub fn apply(backend: DbBackend, deltas: &str) -> Vec<String> {
+    let bucketed = bucketed(backend, deltas);
+    match backend {
+        DbBackend::Postgres => {
+            let [time, entity, user] = &TABLES;
+            vec![format!(
+                "WITH b AS MATERIALIZED ({bucketed}), time_rows AS ({}), entity_rows AS ({}) {}",
+                upsert(time, "b"),
+                upsert(entity, "b"),
+                upsert(user, "b")
+            )]
+        }
+        _ => TABLES.iter().map(|table| upsert(table, &format!("({bucketed})"))).collect(),
+    }
+}
+
+/// The head of a delta query: the six delta columns, named.
+fn select_deltas(issued_at: &str, user_id: &str, is_internal: &str, activity: &str, sign: i32) -> String {
+    format!(
+        "SELECT {issued_at} AS issued_at, {user_id} AS user_id, {is_internal} AS is_internal, \
+         {activity}.verb AS verb, {activity}.object_type AS object_type, {sign} AS delta"
+    )
+}
+
+/// Every activity whose transaction was issued in `[from, to)` (SQL literals, each optional), as
+/// `+1` deltas: what the backfill adds.
+pub fn activity_deltas(from: Option<&str>, to: Option<&str>) -> String {
+    let mut sql = select_deltas("t.issued_at", "t.user_id", "COALESCE(u.is_internal, FALSE)", "a", 1);
+    sql.push_str(
+        " FROM activity a JOIN \"transaction\" t ON t.id = a.transaction_id LEFT JOIN users u ON u.id = t.user_id \
+         WHERE TRUE",
+    );
+    if let Some(from) = from {
+        sql.push_str(&format!(" AND t.issued_at >= {from}"));
+    }
+    if let Some(to) = to {
+        sql.push_str(&format!(" AND t.issued_at < {to}"));
+    }
+    sql
+}
+
+/// A trigger: the event it fires on and the deltas it applies.
+struct Trigger {
+    name: &'static str,
+    table: &'static str,
+    /// `AFTER INSERT`, `BEFORE DELETE`, …
+    timing: &'static str,
+    /// SQLite only: the columns of an `UPDATE OF` and a `WHEN` condition.
+    sqlite_of: &'static str,
+    sqlite_when: &'static str,
+    deltas: String,
+}
+
+/// The activities in `rows` (a transition table on PostgreSQL, `NEW`/`OLD` on SQLite) as deltas of
+/// `sign`, filed under their transaction and its user as they are now.
+fn activity_rows(backend: DbBackend, rows: &str, sign: i32) -> String {
+    let (activity, from) = match backend {
+        DbBackend::Postgres => ("r", format!(" FROM {rows} r JOIN \"transaction\" t ON t.id = r.transaction_id")),
+        _ => (rows, format!(" FROM \"transaction\" t")),
+    };
+    let mut sql = select_deltas("t.issued_at", "t.user_id", "COALESCE(u.is_internal, FALSE)", activity, sign);
+    sql.push_str(&from);
+    sql.push_str(" LEFT JOIN users u ON u.id = t.user_id");
+    if backend != DbBackend::Postgres {
+        sql.push_str(&format!(" WHERE t.id = {rows}.transaction_id"));
+    }
+    sql
+}
+
+/// The activities of the transaction row `row` as deltas of `sign`, with its user's current
+/// `is_internal`; `rows` names the transition table `row` ranges over, if any.
+fn transaction_activities(rows: Option<&str>, row: &str, sign: i32) -> String {
+    let is_internal = format!("COALESCE((SELECT u.is_internal FROM users u WHERE u.id = {row}.user_id), FALSE)");
+    let mut sql = select_deltas(&format!("{row}.issued_at"), &format!("{row}.user_id"), &is_internal, "a", sign);
+    sql.push_str(" FROM ");
+    if let Some(rows) = rows {
+        sql.push_str(&format!("{rows} {row}, "));
+    }
+    sql.push_str(&format!("activity a WHERE a.transaction_id = {row}.id"));
+    sql
+}
+
+/// The activities of the user row `row` as deltas of `sign`, filed under `is_internal`; `from`
+/// names the transition tables `row` ranges over, if any, and `when` narrows them.
+fn user_activities(from: Option<&str>, row: &str, sign: i32, is_internal: &str, when: &str) -> String {
+    let mut sql = select_deltas("t.issued_at", "t.user_id", is_internal, "a", sign);
+    sql.push_str(" FROM ");
+    if let Some(from) = from {
+        sql.push_str(&format!("{from}, "));
+    }
+    sql.push_str(&format!(
+        "\"transaction\" t JOIN activity a ON a.transaction_id = t.id WHERE t.user_id = {row}.id{when}"
+    ));
+    sql
+}
+
+fn both(old: String, new: String) -> String {
+    format!("{old} UNION ALL {new}")
+}
+
+fn triggers(backend: DbBackend) -> Vec<Trigger> {
+    let pg = backend == DbBackend::Postgres;
+    // PostgreSQL reads transition tables (`old_rows`, `new_rows`) once per statement; SQLite
+    // fires per row with `OLD`/`NEW`.
+    let (old_rows, new_rows) = if pg { ("old_rows", "new_rows") } else { ("OLD", "NEW") };
+    let transaction_update = if pg {
+        both(transaction_activities(Some("old_rows"), "o", -1), transaction_activities(Some("new_rows"), "n", 1))
+    } else {
+        both(transaction_activities(None, "OLD", -1), transaction_activities(None, "NEW", 1))
+    };
+    let users_update = if pg {
+        let from = Some("old_rows o JOIN new_rows n ON n.id = o.id");
+        let when = " AND n.is_internal IS DISTINCT FROM o.is_internal";
+        both(user_activities(from, "o", -1, "o.is_internal", when), user_activities(from, "n", 1, "n.is_internal", when))
+    } else {
+        both(user_activities(None, "OLD", -1, "OLD.is_internal", ""), user_activities(None, "NEW", 1, "NEW.is_internal", ""))
+    };
+    // A new row for an id that transactions already reference (possible only with foreign keys
+    // off) turns those actions into system actions when the user is internal.
+    let users_insert = if pg {
+        let from = Some("new_rows n");
+        both(user_activities(from, "n", -1, "FALSE", " AND n.is_internal"), user_activities(from, "n", 1, "TRUE", " AND n.is_internal"))
+    } else {
+        both(user_activities(None, "NEW", -1, "FALSE", ""), user_activities(None, "NEW", 1, "TRUE", ""))
+    };
+    // Before the row goes: once it is gone its actions are user actions (the transactions'
+    // `user_id` is set to NULL, or left dangling; either way no internal user).
+    let users_delete = both(user_activities(None, "OLD", -1, "TRUE", ""), user_activities(None, "OLD", 1, "FALSE", ""));
+    vec![
+        Trigger {
+            name: "audit_rollup_activity_insert",
+            table: "activity",
+            timing: "AFTER INSERT",
+            sqlite_of: "",
+            sqlite_when: "",
+            deltas: activity_rows(backend, new_rows, 1),
+        },
+        Trigger {
+            name: "audit_rollup_activity_delete",
+            table: "activity",
+            timing: "AFTER DELETE",
+            sqlite_of: "",
+            sqlite_when: "",
+            deltas: activity_rows(backend, old_rows, -1),
+        },
+        Trigger {
+            name: "audit_rollup_activity_update",
+            table: "activity",
+            timing: "AFTER UPDATE",
+            sqlite_of: " OF verb, object_type, transaction_id",
+            sqlite_when: "",
+            deltas: both(activity_rows(backend, old_rows, -1), activity_rows(backend, new_rows, 1)),
+        },
+        Trigger {
+            name: "audit_rollup_transaction_update",
+            table: "\"transaction\"",
+            timing: "AFTER UPDATE",
+            sqlite_of: " OF issued_at, user_id",
+            sqlite_when: "",
+            deltas: transaction_update,
+        },
+        Trigger {
+            name: "audit_rollup_users_update",
+            table: "users",
+            timing: "AFTER UPDATE",
+            sqlite_of: " OF is_internal",
+            sqlite_when: " WHEN OLD.is_internal IS NOT NEW.is_internal",
+            deltas: users_update,
+        },
+        Trigger {
+            name: "audit_rollup_users_insert",
+            table: "users",
+            timing: "AFTER INSERT",
+            sqlite_of: "",
+            sqlite_when: " WHEN NEW.is_internal",
+            deltas: users_insert,
+        },
+        Trigger {
+            name: "audit_rollup_users_delete",
+            table: "users",
+            timing: "BEFORE DELETE",
+            sqlite_of: "",
+            sqlite_when: " WHEN OLD.is_internal",
+            deltas: users_delete,
+        },
+    ]
+}
+
+/// Statements that create the trigger functions (PostgreSQL) and the triggers.
+pub fn create_triggers(backend: DbBackend) -> Vec<String> {
+    let mut statements = Vec::new();
+    for trigger in triggers(backend) {
+        let body = apply(backend, &trigger.deltas);
+        match backend {
+            DbBackend::Postgres => {
+                let (level, referencing, guard) = match trigger.timing {
+                    // Transition tables exist only for AFTER triggers; a BEFORE DELETE runs per row.
+                    "BEFORE DELETE" => ("ROW", String::new(), "IF NOT OLD.is_internal THEN RETURN OLD; END IF; "),
+                    timing => {
+                        let tables = match timing {
+                            "AFTER INSERT" => "NEW TABLE AS new_rows",
+                            "AFTER DELETE" => "OLD TABLE AS old_rows",
+                            _ => "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+                        };
+                        ("STATEMENT", format!(" REFERENCING {tables}"), "")
+                    }
+                };
+                let returned = if level == "ROW" { "OLD" } else { "NULL" };
+                statements.push(format!(
+                    "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$ \
+                     BEGIN {guard}{body}; RETURN {returned}; END $body$",
+                    name = trigger.name,
+                    body = body.join("; "),
+                ));
+                statements.push(format!(
+                    "CREATE TRIGGER {name} {timing} ON {table}{referencing} FOR EACH {level} EXECUTE FUNCTION {name}()",
+                    name = trigger.name,
+                    timing = trigger.timing,
+                    table = trigger.table,
+                ));
+            }
+            _ => statements.push(format!(
+                "CREATE TRIGGER IF NOT EXISTS {name} {timing}{of} ON {table} FOR EACH ROW{when} BEGIN {body}; END",
+                name = trigger.name,
+                timing = trigger.timing,
+                of = trigger.sqlite_of,
+                table = trigger.table,
+                when = trigger.sqlite_when,
+                body = body.join("; "),
+            )),
+        }
+    }
+    if backend == DbBackend::Postgres {
+        statements.push(format!(
+            "CREATE OR REPLACE FUNCTION audit_rollup_activity_truncate() RETURNS trigger LANGUAGE plpgsql AS $body$ \
+             BEGIN DELETE FROM {}; DELETE FROM {}; DELETE FROM {}; RETURN NULL; END $body$",
+            TABLE_NAMES[0], TABLE_NAMES[1], TABLE_NAMES[2]
+        ));
+        statements.push(
+            "CREATE TRIGGER audit_rollup_activity_truncate AFTER TRUNCATE ON activity \
+             FOR EACH STATEMENT EXECUTE FUNCTION audit_rollup_activity_truncate()"
+                .into(),
+        );
+    }
+    statements
+}
+
+/// Statements that drop the triggers (and PostgreSQL's trigger functions); the tables stay.
+pub fn drop_triggers(backend: DbBackend) -> Vec<String> {
+    let mut names: Vec<(&str, &str)> = triggers(backend).iter().map(|t| (t.name, t.table)).collect();
+    if backend == DbBackend::Postgres {
+        names.push(("audit_rollup_activity_truncate", "activity"));
+    }
+    names
+        .into_iter()
+        .flat_map(|(name, table)| match backend {
+            DbBackend::Postgres => vec![
+                format!("DROP TRIGGER IF EXISTS {name} ON {table}"),
+                format!("DROP FUNCTION IF EXISTS {name}()"),
+            ],
+            _ => vec![format!("DROP TRIGGER IF EXISTS {name}")],
+        })
+        .collect()
+}
+
+/// Statements that empty the rollups.
+pub fn clear() -> Vec<String> {
+    TABLE_NAMES.iter().map(|name| format!("DELETE FROM {name}")).collect()
+}
