@@ -191,7 +191,7 @@ pub async fn list_activity(State(state): State<AppState>, _admin: Admin, RawQuer
 }
 
 async fn activity_body(state: &AppState, filter: &Filter, page: PageRequest) -> Result<ActivityListBody, AppError> {
-    let page = audit::list(&state.db, filter, page, audit::Total::Count).await?;
+    let page = audit::list(&state.db, filter, page, audit::Total::Count, audit::Path::Fastest).await?;
     let mut user_ids: Vec<i64> = page.items.iter().filter_map(|item| item.user_id).collect();
     user_ids.sort_unstable();
     user_ids.dedup();
@@ -267,7 +267,7 @@ pub async fn activity_insights(State(state): State<AppState>, _admin: Admin, Raw
 }
 
 async fn insights_body(state: &AppState, filter: &Filter) -> Result<InsightsBody, AppError> {
-    let insights = audit::insights(&state.db, filter).await?;
+    let insights = audit::insights(&state.db, filter, audit::Path::Fastest).await?;
     let top_actor = match insights.top_actor {
         Some(top) => audit::users_by_id(&state.db, &[top.user_id])
             .await?

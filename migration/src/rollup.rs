@@ -108,11 +108,7 @@ fn bucket(backend: DbBackend, column: &str, grain: &str) -> String {
         ),
     };
     let floor = |width: i64| format!("{seconds} - ((({seconds}) % {width}) + {width}) % {width}");
-    format!(
-        "CASE {grain} WHEN 0 THEN {} WHEN 1 THEN {} ELSE {month} END",
-        floor(QUARTER_HOUR),
-        floor(DAY)
-    )
+    format!("CASE {grain} WHEN 0 THEN {} WHEN 1 THEN {} ELSE {month} END", floor(QUARTER_HOUR), floor(DAY))
 }
 
 /// The delta rows of `deltas`, one per grain, with their bucket.
@@ -256,15 +252,24 @@ fn triggers(backend: DbBackend) -> Vec<Trigger> {
     let users_update = if pg {
         let from = Some("old_rows o JOIN new_rows n ON n.id = o.id");
         let when = " AND n.is_internal IS DISTINCT FROM o.is_internal";
-        both(user_activities(from, "o", -1, "o.is_internal", when), user_activities(from, "n", 1, "n.is_internal", when))
+        both(
+            user_activities(from, "o", -1, "o.is_internal", when),
+            user_activities(from, "n", 1, "n.is_internal", when),
+        )
     } else {
-        both(user_activities(None, "OLD", -1, "OLD.is_internal", ""), user_activities(None, "NEW", 1, "NEW.is_internal", ""))
+        both(
+            user_activities(None, "OLD", -1, "OLD.is_internal", ""),
+            user_activities(None, "NEW", 1, "NEW.is_internal", ""),
+        )
     };
     // A new row for an id that transactions already reference (possible only with foreign keys
     // off) turns those actions into system actions when the user is internal.
     let users_insert = if pg {
         let from = Some("new_rows n");
-        both(user_activities(from, "n", -1, "FALSE", " AND n.is_internal"), user_activities(from, "n", 1, "TRUE", " AND n.is_internal"))
+        both(
+            user_activities(from, "n", -1, "FALSE", " AND n.is_internal"),
+            user_activities(from, "n", 1, "TRUE", " AND n.is_internal"),
+        )
     } else {
         both(user_activities(None, "NEW", -1, "FALSE", ""), user_activities(None, "NEW", 1, "TRUE", ""))
     };
@@ -399,10 +404,9 @@ pub fn drop_triggers(backend: DbBackend) -> Vec<String> {
     names
         .into_iter()
         .flat_map(|(name, table)| match backend {
-            DbBackend::Postgres => vec![
-                format!("DROP TRIGGER IF EXISTS {name} ON {table}"),
-                format!("DROP FUNCTION IF EXISTS {name}()"),
-            ],
+            DbBackend::Postgres => {
+                vec![format!("DROP TRIGGER IF EXISTS {name} ON {table}"), format!("DROP FUNCTION IF EXISTS {name}()")]
+            }
             _ => vec![format!("DROP TRIGGER IF EXISTS {name}")],
         })
         .collect()

@@ -1,7 +1,8 @@
 //! The insights: summary cards and the daily chart for a closed window, all computed by one
-//! aggregate statement in the database (DESIGN.md section 4).
+//! aggregate statement in the database (DESIGN.md section 4), read from the rollups where they can
+//! answer ([`super::rollup`]) and otherwise from the activities themselves, as described here.
 //!
-//! The statement scopes the activities once (a CTE) and answers four questions from it, one
+//! The plain statement scopes the activities once (a CTE) and answers four questions from it, one
 //! `UNION ALL` branch each, in a common row shape `(figure, k, name, n, m)`:
 //! - `day`: per local day index `k`, `n` actions of which `m` are system actions;
 //! - `actors`: `n` distinct non-internal users with an action;
@@ -12,6 +13,7 @@ use chrono::NaiveDate;
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
 use super::sql::Sql;
+use super::{Path, rollup};
 use crate::filter::Filter;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,7 +49,7 @@ pub struct DailyActions {
 }
 
 #[derive(Debug, FromQueryResult)]
-struct FigureRow {
+pub(super) struct FigureRow {
     figure: String,
     k: Option<i64>,
     name: Option<String>,
@@ -56,8 +58,18 @@ struct FigureRow {
 }
 
 /// Computes every figure for `filter`, whose window must be closed (as [`Filter::parse`] makes it
-/// for [`crate::filter::Purpose::Insights`]).
-pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insights, DbErr> {
+/// for [`crate::filter::Purpose::Insights`]): from the rollups when they can answer, otherwise
+/// (or when `path` says so) by the plain aggregate.
+pub async fn insights(db: &DatabaseConnection, filter: &Filter, path: Path) -> Result<Insights, DbErr> {
+    if path == Path::Fastest && rollup::answers_insights(filter) {
+        rollup::insights(db, filter).await
+    } else {
+        plain(db, filter).await
+    }
+}
+
+/// The reference: every figure aggregated from the activities in scope.
+async fn plain(db: &DatabaseConnection, filter: &Filter) -> Result<Insights, DbErr> {
     let days = filter.days();
     let window_start = filter.utc_start().ok_or_else(|| DbErr::Custom("insights need a closed window".into()))?;
 
@@ -97,7 +109,7 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
 }
 
 /// Folds the figure rows into [`Insights`], zero-filling the days without actions.
-fn assemble(days: &[NaiveDate], rows: Vec<FigureRow>) -> Result<Insights, DbErr> {
+pub(super) fn assemble(days: &[NaiveDate], rows: Vec<FigureRow>) -> Result<Insights, DbErr> {
     let mut actions_per_day: Vec<DailyActions> =
         days.iter().map(|&date| DailyActions { date, user_count: 0, system_count: 0 }).collect();
     let mut insights = Insights {

@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
+use super::Path;
+use super::rollup::{self, Seek};
 use super::sql::Sql;
 use crate::filter::{Field, FieldError, Filter};
 
@@ -76,40 +78,47 @@ struct Count {
     total: i64,
 }
 
+/// From this many rows into the scope, a page is found by seeking through the rollups' counts
+/// rather than by `OFFSET`, which steps over every skipped row.
+const SEEK_FROM_ROW: i64 = 1_000;
+
 /// The page of activities in the filter's scope, ordered `issued_at` DESC then `activity.id` DESC.
-/// Two statements, run side by side: the count (unless skipped) and the page.
+/// The count (unless skipped) and the page run side by side; the count reads the rollups when
+/// they can answer, and a deep page is first located through them ([`rollup::seek`]).
 pub async fn list(
     db: &DatabaseConnection,
     filter: &Filter,
     page: PageRequest,
     total: Total,
+    path: Path,
 ) -> Result<ActivityPage, DbErr> {
-    let backend = db.get_database_backend();
-
-    let mut count = Sql::new(backend);
-    count.push("SELECT COUNT(*) AS total").push_scope(filter);
-
-    let mut rows = Sql::new(backend);
-    rows.push(
-        "SELECT a.id AS id, a.verb AS verb, a.object_type AS object_type, a.object_id AS object_id, \
-         t.id AS transaction_id, t.issued_at AS issued_at, t.user_id AS user_id",
-    )
-    .push_scope(filter)
-    .push(" ORDER BY t.issued_at DESC, a.id DESC LIMIT ")
-    .bind(page.size)
-    .push(" OFFSET ")
-    .bind(page.offset());
-
+    let fast = path == Path::Fastest && rollup::covers(filter);
     let counted = async {
         match total {
-            Total::Count => Count::find_by_statement(count.into_statement())
-                .one(db)
-                .await
-                .map(|row| Some(row.map_or(0, |row| row.total))),
             Total::Skip => Ok(None),
+            Total::Count if fast => rollup::count(db, filter).await.map(Some),
+            Total::Count => {
+                let mut count = Sql::new(db.get_database_backend());
+                count.push("SELECT COUNT(*) AS total").push_scope(filter);
+                Count::find_by_statement(count.into_statement())
+                    .one(db)
+                    .await
+                    .map(|row| Some(row.map_or(0, |row| row.total)))
+            }
         }
     };
-    let (total, items) = tokio::try_join!(counted, ActivityItem::find_by_statement(rows.into_statement()).all(db))?;
+    let items = async {
+        let skip = page.offset();
+        if fast && skip >= SEEK_FROM_ROW {
+            match rollup::seek(db, filter, skip).await? {
+                Seek::At { before, skip_within } => rows(db, filter, Some(before), page.size, skip_within).await,
+                Seek::PastEnd => Ok(Vec::new()),
+            }
+        } else {
+            rows(db, filter, None, page.size, skip).await
+        }
+    };
+    let (total, items) = tokio::try_join!(counted, items)?;
     Ok(ActivityPage {
         items,
         total,
@@ -117,6 +126,28 @@ pub async fn list(
         size: page.size,
         pages: total.map(|total| pages(total, page.size)),
     })
+}
+
+/// `size` activities of the scope issued before `before` (if given), newest first, after skipping
+/// `skip`.
+async fn rows(
+    db: &DatabaseConnection,
+    filter: &Filter,
+    before: Option<NaiveDateTime>,
+    size: i64,
+    skip: i64,
+) -> Result<Vec<ActivityItem>, DbErr> {
+    let mut rows = Sql::new(db.get_database_backend());
+    rows.push(
+        "SELECT a.id AS id, a.verb AS verb, a.object_type AS object_type, a.object_id AS object_id, \
+         t.id AS transaction_id, t.issued_at AS issued_at, t.user_id AS user_id",
+    )
+    .push_scope(filter);
+    if let Some(before) = before {
+        rows.push(" AND t.issued_at < ").bind(before);
+    }
+    rows.push(" ORDER BY t.issued_at DESC, a.id DESC LIMIT ").bind(size).push(" OFFSET ").bind(skip);
+    ActivityItem::find_by_statement(rows.into_statement()).all(db).await
 }
 
 fn pages(total: i64, size: i64) -> i64 {

@@ -1,17 +1,30 @@
 //! The audit queries, as plain async functions over a [`DatabaseConnection`]: the activity page
 //! ([`list`]) and the insights ([`insights`]). Both faces call these and nothing else touches SQL.
+//! Long windows are answered from pre-aggregated counts ([`rollup`]), short ones and the rows
+//! themselves from the log.
 //!
 //! All SQL is written here as text, bound through [`sql::Sql`] so values never enter it; the few
 //! places where SQLite and PostgreSQL differ live in [`sql::Dialect`].
 
 pub mod insights;
 pub mod list;
+pub mod rollup;
 mod sql;
 
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 pub use insights::{DailyActions, Insights, TopActor, TopEntityType, insights};
 pub use list::{ActivityItem, ActivityPage, PageRequest, Total, list};
+
+/// How figures are computed: [`Path::Fastest`] reads the trigger-maintained rollups wherever they
+/// can answer exactly and falls back to the plain aggregate over the log; [`Path::Plain`] always
+/// aggregates the log, the reference the differential tests compare the rollups against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Path {
+    #[default]
+    Fastest,
+    Plain,
+}
 
 /// The users with these ids, in one statement (the DataLoader and REST both batch through here).
 /// Ids without a row are simply absent: the account no longer exists.
