@@ -197,7 +197,7 @@ struct Trigger {
 fn activity_rows(backend: DbBackend, rows: &str, sign: i32) -> String {
     let (activity, from) = match backend {
         DbBackend::Postgres => ("r", format!(" FROM {rows} r JOIN \"transaction\" t ON t.id = r.transaction_id")),
-        _ => (rows, format!(" FROM \"transaction\" t")),
+        _ => (rows, " FROM \"transaction\" t".to_string()),
     };
     let mut sql = select_deltas("t.issued_at", "t.user_id", "COALESCE(u.is_internal, FALSE)", activity, sign);
     sql.push_str(&from);

@@ -11,4 +11,5 @@ mod migrations;
 mod outage;
 mod parity;
 mod rest;
+mod rollup;
 mod schema;
