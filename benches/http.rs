@@ -170,6 +170,22 @@ fn shapes(end: NaiveDate, users: &[i64]) -> Vec<Shape> {
                 "/api/activity/insights?timeframe=year&report_date={end}{users_query}&actions=update&actions=delete"
             )),
         },
+        Shape {
+            name: "6. year, first page (REST)",
+            request: Request::Get(format!("/api/activity?timeframe=year&end_date={end}&page=1&size=50")),
+        },
+        Shape {
+            name: "6. all time, total only (GraphQL)",
+            request: Request::graphql("{ activity { total } }", serde_json::json!({})),
+        },
+        Shape {
+            name: "6. insights, year, offset 300 (REST)",
+            request: Request::Get(format!("/api/activity/insights?timeframe=year&report_date={end}&offset=300")),
+        },
+        Shape {
+            name: "6. insights, year, offset -345 (REST)",
+            request: Request::Get(format!("/api/activity/insights?timeframe=year&report_date={end}&offset=-345")),
+        },
     ]
 }
 

@@ -1,0 +1,231 @@
+//! What the rollup triggers cost the systems that write the log: inserts per second with the
+//! triggers and without them, measured in one run, alternating, on a scratch database
+//! (BENCHMARKS.md, "Write cost").
+//!
+//! `cargo bench --bench writes -- [--database-url URL] [--quick]`. With a PostgreSQL URL the bench
+//! creates (and afterwards drops) a scratch database `audit_bench_writes` on that server; without
+//! one it uses a temporary SQLite file. Shapes:
+//! - *request*: one database transaction per request, as an application writes its log: one
+//!   `transaction` row and two `activity` rows, one `INSERT` each, then `COMMIT`; with 1 and with 8
+//!   writers at once (the triggers' upserts meet on the same current-bucket rows);
+//! - *batch*: one `INSERT` of 1,000 activities (an import, a replay).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use audit_gateway::db::{self, DbConfig};
+use clap::Parser;
+use migration::rollup;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// A PostgreSQL server URL (a scratch database is created on it) or nothing for SQLite.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Short rounds: checks that the bench runs.
+    #[arg(long)]
+    quick: bool,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    /// Measurements per shape and mode (alternating with and without triggers).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = Args::parse();
+    if args.quick {
+        args.seconds = 0.2;
+        args.rounds = 1;
+    }
+    let (url, cleanup) = scratch(&args).await;
+    let db = db::connect(&DbConfig::new(url.clone())).await.expect("connect to the scratch database");
+    db::migrate(&db).await.expect("migrate the scratch database");
+    let backend = db.get_database_backend();
+    for id in 1..=50 {
+        let internal = if id % 10 == 0 { "TRUE" } else { "FALSE" };
+        exec(
+            &db,
+            &format!(
+                "INSERT INTO users (id, name, user_name, email, role, is_internal) \
+                 VALUES ({id}, 'U{id}', 'u{id}', 'u{id}@example.com', 'Member', {internal})"
+            ),
+        )
+        .await;
+    }
+    let next_id = Arc::new(AtomicI64::new(1));
+    let seconds = Duration::from_secs_f64(args.seconds);
+
+    println!("| shape | writers | without triggers (activities/s) | with triggers (activities/s) | with ÷ without |");
+    println!("|---|--:|--:|--:|--:|");
+    for (shape, writers) in [("request", 1), ("request", 8), ("batch", 1)] {
+        let (mut with, mut without) = (Vec::new(), Vec::new());
+        for _ in 0..args.rounds {
+            for triggers in [false, true] {
+                set_triggers(&db, backend, triggers).await;
+                let rate = measure(&url, shape, writers, seconds, &next_id).await;
+                if triggers {
+                    with.push(rate)
+                } else {
+                    without.push(rate)
+                };
+            }
+        }
+        set_triggers(&db, backend, true).await;
+        let (with, without) = (median(with), median(without));
+        println!("| {shape} | {writers} | {without:.0} | {with:.0} | {:.2} |", with / without);
+    }
+    db.close().await.ok();
+    cleanup.await;
+}
+
+/// Activities written per second by `writers` concurrent writers for about `seconds`.
+async fn measure(url: &str, shape: &str, writers: usize, seconds: Duration, next_id: &Arc<AtomicI64>) -> f64 {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for writer in 0..writers {
+        let url = url.to_owned();
+        let shape = shape.to_owned();
+        let next_id = next_id.clone();
+        tasks.push(tokio::spawn(async move {
+            let db = db::connect(&DbConfig::new(url)).await.expect("writer connection");
+            let mut written = 0u64;
+            while started.elapsed() < seconds {
+                written += match shape.as_str() {
+                    "request" => write_request(&db, &next_id, writer).await,
+                    _ => write_batch(&db, &next_id).await,
+                };
+            }
+            db.close().await.ok();
+            written
+        }));
+    }
+    let mut written = 0;
+    for task in tasks {
+        written += task.await.expect("writer task");
+    }
+    written as f64 / started.elapsed().as_secs_f64()
+}
+
+/// One request's log: a transaction and two activities, in one database transaction.
+async fn write_request(db: &DatabaseConnection, next_id: &AtomicI64, writer: usize) -> u64 {
+    let id = next_id.fetch_add(2, Ordering::Relaxed);
+    let user = (id / 2) % 50 + 1;
+    let txn = db.begin().await.expect("begin");
+    exec(
+        &txn,
+        &format!(
+            "INSERT INTO \"transaction\" (id, issued_at, user_id, remote_addr) \
+             VALUES ({id}, '2026-06-30 12:{:02}:{:02}', {user}, '10.0.0.{writer}')",
+            (id / 60) % 60,
+            id % 60
+        ),
+    )
+    .await;
+    for (n, verb) in [(0, "update"), (1, "create")] {
+        exec(
+            &txn,
+            &format!(
+                "INSERT INTO activity (id, verb, transaction_id, object_type, object_id) \
+                 VALUES ({}, '{verb}', {id}, 'Datastore', {id})",
+                id + n
+            ),
+        )
+        .await;
+    }
+    txn.commit().await.expect("commit");
+    2
+}
+
+/// One `INSERT` of 1,000 activities over 500 new transactions.
+async fn write_batch(db: &DatabaseConnection, next_id: &AtomicI64) -> u64 {
+    const ACTIVITIES: i64 = 1_000;
+    let first = next_id.fetch_add(ACTIVITIES, Ordering::Relaxed);
+    let transactions: Vec<String> = (0..ACTIVITIES / 2)
+        .map(|i| {
+            let id = first + 2 * i;
+            format!("({id}, '2026-06-{:02} {:02}:{:02}:00', {}, NULL)", 1 + i % 28, i % 24, i % 60, id % 50 + 1)
+        })
+        .collect();
+    let activities: Vec<String> = (0..ACTIVITIES)
+        .map(|i| {
+            let tx = first + 2 * (i / 2);
+            let verb = ["update", "create", "delete", "run"][(i % 4) as usize];
+            let object_type = ["Datastore", "Anomaly", "QualityCheck"][(i % 3) as usize];
+            format!("({}, '{verb}', {tx}, '{object_type}', NULL)", first + i)
+        })
+        .collect();
+    let txn = db.begin().await.expect("begin");
+    exec(
+        &txn,
+        &format!(
+            "INSERT INTO \"transaction\" (id, issued_at, user_id, remote_addr) VALUES {}",
+            transactions.join(", ")
+        ),
+    )
+    .await;
+    exec(
+        &txn,
+        &format!(
+            "INSERT INTO activity (id, verb, transaction_id, object_type, object_id) VALUES {}",
+            activities.join(", ")
+        ),
+    )
+    .await;
+    txn.commit().await.expect("commit");
+    ACTIVITIES as u64
+}
+
+async fn set_triggers(db: &DatabaseConnection, backend: DbBackend, on: bool) {
+    let statements = if on { rollup::create_triggers(backend) } else { rollup::drop_triggers(backend) };
+    for statement in rollup::drop_triggers(backend).into_iter().chain(on.then_some(statements).into_iter().flatten()) {
+        exec(db, &statement).await;
+    }
+}
+
+async fn exec(db: &impl ConnectionTrait, sql: &str) {
+    db.execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// The scratch database's URL, and what removes it afterwards.
+async fn scratch(args: &Args) -> (String, std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    match &args.database_url {
+        Some(server) if server.starts_with("postgres") => {
+            let admin = sea_orm::Database::connect(server.as_str()).await.expect("connect to the PostgreSQL server");
+            exec(&admin, "DROP DATABASE IF EXISTS audit_bench_writes").await;
+            exec(&admin, "CREATE DATABASE audit_bench_writes").await;
+            let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+            let url = format!("{base}/audit_bench_writes");
+            (
+                url,
+                Box::pin(async move {
+                    exec(&admin, "DROP DATABASE IF EXISTS audit_bench_writes").await;
+                }),
+            )
+        }
+        _ => {
+            let path = std::env::temp_dir().join(format!("audit-gateway-writes-{}.db", std::process::id()));
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            (
+                url,
+                Box::pin(async move {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                    }
+                }),
+            )
+        }
+    }
+}
