@@ -41,6 +41,15 @@ pub enum Command {
     Token(TokenCommand),
     /// Print the GraphQL schema (SDL): what `schema.graphql` must equal.
     Schema,
+    /// Maintain the rollups (the pre-aggregated counts the triggers keep).
+    #[command(subcommand)]
+    Rollups(RollupsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RollupsCommand {
+    /// Recompute them from the log: after rows were written with triggers bypassed.
+    Rebuild,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +147,12 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Token(command) => {
             let db = open(url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)).await?;
             token(&db, command).await
+        }
+        Command::Rollups(RollupsCommand::Rebuild) => {
+            let db = open(url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)).await?;
+            migration::rollup::rebuild(&db).await?;
+            eprintln!("rollups rebuilt");
+            Ok(())
         }
     }
 }

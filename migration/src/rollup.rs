@@ -34,7 +34,9 @@
 //! PostgreSQL triggers are statement-level with transition tables, so a multi-row `INSERT` or
 //! `COPY` pays one aggregated upsert per table; SQLite only has row-level triggers.
 
-use sea_orm_migration::sea_orm::DbBackend;
+use sea_orm_migration::sea_orm::{
+    self, ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement, TransactionTrait,
+};
 
 /// Bucket widths of the fixed grains; the month grain follows the calendar.
 pub const QUARTER_HOUR: i64 = 900;
@@ -415,4 +417,76 @@ pub fn drop_triggers(backend: DbBackend) -> Vec<String> {
 /// Statements that empty the rollups.
 pub fn clear() -> Vec<String> {
     TABLE_NAMES.iter().map(|name| format!("DELETE FROM {name}")).collect()
+}
+
+#[derive(FromQueryResult)]
+struct Span {
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+/// Adds the whole log to the rollups, a calendar month of `issued_at` per statement, logging each
+/// month (the migration fills the new tables with it; [`rebuild`] empties them first).
+pub async fn backfill(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let epoch = |column: &str| match backend {
+        DbBackend::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"),
+        _ => format!("CAST(strftime('%s', {column}) AS INTEGER)"),
+    };
+    let span = Span::find_by_statement(Statement::from_string(
+        backend,
+        format!(
+            "SELECT {} AS first, {} AS last FROM \"transaction\"",
+            epoch("MIN(issued_at)"),
+            epoch("MAX(issued_at)")
+        ),
+    ))
+    .one(db)
+    .await?;
+    let Some(Span { first: Some(first), last: Some(last) }) = span else { return Ok(()) };
+    let months = month_starts(first, last)?;
+    for (i, window) in months.windows(2).enumerate() {
+        let from = format!("'{}'", window[0].format("%Y-%m-%d %H:%M:%S"));
+        let to = format!("'{}'", window[1].format("%Y-%m-%d %H:%M:%S"));
+        for statement in apply(backend, &activity_deltas(Some(&from), Some(&to))) {
+            db.execute_unprepared(&statement).await?;
+        }
+        tracing::info!(month = %window[0].format("%Y-%m"), done = i + 1, of = months.len() - 1, "audit rollups backfilled");
+    }
+    Ok(())
+}
+
+/// The starts of the calendar months from the one holding `first` to the one after `last`
+/// (seconds since the epoch, UTC).
+fn month_starts(first: i64, last: i64) -> Result<Vec<chrono::NaiveDateTime>, DbErr> {
+    use chrono::{Datelike, Months, NaiveDate};
+    let date = |seconds: i64| {
+        chrono::DateTime::from_timestamp(seconds, 0)
+            .map(|at| at.date_naive())
+            .ok_or_else(|| DbErr::Custom(format!("issued_at {seconds} s is out of range")))
+    };
+    let (first, last) = (date(first)?, date(last)?);
+    let mut month = NaiveDate::from_ymd_opt(first.year(), first.month(), 1)
+        .ok_or_else(|| DbErr::Custom("no first month".into()))?;
+    let mut starts = vec![month];
+    while month <= last {
+        month = month.checked_add_months(Months::new(1)).ok_or_else(|| DbErr::Custom("month overflow".into()))?;
+        starts.push(month);
+    }
+    Ok(starts.into_iter().map(|day| day.and_time(chrono::NaiveTime::MIN)).collect())
+}
+
+/// Recomputes the rollups from the log in one transaction, for a log that was written with the
+/// triggers bypassed. On PostgreSQL the log tables are locked against writes meanwhile (reads go on),
+/// so nothing is missed or counted twice.
+pub async fn rebuild(db: &sea_orm::DatabaseConnection) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("LOCK TABLE activity, \"transaction\", users IN SHARE ROW EXCLUSIVE MODE").await?;
+    }
+    for statement in clear() {
+        txn.execute_unprepared(&statement).await?;
+    }
+    backfill(&txn).await?;
+    txn.commit().await
 }
