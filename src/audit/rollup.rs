@@ -154,7 +154,8 @@ pub fn cover(window: Window, coarsest: Grain) -> Vec<Range> {
 enum Source {
     /// `audit_rollup_time`: no `users` filter.
     Time,
-    /// `audit_rollup_user`, joined to `users` for `include_internal`.
+    /// `audit_rollup_user` (or `audit_rollup_actor` without an `actions` filter), joined to
+    /// `users` for `include_internal`.
     Users,
 }
 
@@ -162,6 +163,11 @@ impl Source {
     fn of(filter: &Filter) -> Self {
         if filter.users.is_empty() { Source::Time } else { Source::Users }
     }
+}
+
+/// The per-user rollup for `filter`: the one without verbs is a fraction of the size.
+fn user_table(filter: &Filter) -> &'static str {
+    if filter.actions.is_empty() { "audit_rollup_actor" } else { "audit_rollup_user" }
 }
 
 impl Sql {
@@ -191,7 +197,9 @@ impl Sql {
     fn push_rollup_scope(&mut self, source: Source, filter: &Filter, ranges: &[Range]) -> &mut Self {
         match source {
             Source::Time => self.push(" FROM audit_rollup_time r WHERE "),
-            Source::Users => self.push(" FROM audit_rollup_user r LEFT JOIN users u ON u.id = r.user_id WHERE "),
+            Source::Users => {
+                self.push(&format!(" FROM {} r LEFT JOIN users u ON u.id = r.user_id WHERE ", user_table(filter)))
+            }
         };
         self.push_ranges(ranges);
         if !filter.actions.is_empty() {
@@ -296,9 +304,13 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
 
     let mut sql = Sql::new(db.get_database_backend());
     let byte_order = sql.dialect.byte_order();
-    sql.push("WITH ");
+    // The day numbers 0..=N, for the chart's quarter-hour ranges (a recursive CTE: SQLite has no
+    // `generate_series` built in).
+    sql.push(&format!(
+        "WITH RECURSIVE days(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM days WHERE j < {day_count}), "
+    ));
     push_chart(&mut sql, filter, start, day_count);
-    sql.push(", per_user AS (SELECT r.user_id AS user_id, SUM(r.n) AS n FROM audit_rollup_user r WHERE ")
+    sql.push(&format!(", per_user AS (SELECT r.user_id AS user_id, SUM(r.n) AS n FROM {} r WHERE ", user_table(filter)))
         .push_ranges(&ranges);
     if !filter.actions.is_empty() {
         sql.push(" AND r.verb IN ").bind_list(&filter.actions);
@@ -339,16 +351,18 @@ fn push_time_filters(sql: &mut Sql, filter: &Filter) {
     }
 }
 
-/// Writes the CTE `chart(k, is_system, n)`: signed counts whose sum per local day index `k` is
-/// that day's count.
+/// Writes the CTEs that end in `chart(k, is_system, n)`: signed counts whose sum per local day
+/// index `k` is that day's count.
 ///
 /// Local day `k` is `[start + k·DAY, start + (k+1)·DAY)`. Let `base` be the UTC midnight nearest
-/// to `start` and `shift = start - base` (|shift| ≤ 12 h). Then local day `k` is UTC day
-/// `base + k·DAY`, with the quarter hours between the two midnights moved: for `shift > 0` the
-/// first `shift` seconds of UTC day `k` belong to local day `k-1`; for `shift < 0` the last
-/// `-shift` seconds of UTC day `k` belong to local day `k+1`. So every such quarter hour is
-/// counted `-1` against its UTC day and `+1` for its neighbour; the day rows and at most 48
-/// quarter hours per day are read, never a whole day of quarter hours.
+/// to `start` and `shift = start - base` (|shift| ≤ 12 h), and `B_j = base + j·DAY`. Then local day
+/// `k` is UTC day `B_k` with the quarter hours between the two midnights moved:
+/// - `shift > 0`: day `k` = day row `B_k` − `[B_k, B_k + shift)` + `[B_{k+1}, B_{k+1} + shift)`;
+/// - `shift < 0`: day `k` = day row `B_k` + `[B_k + shift, B_k)` − `[B_{k+1} + shift, B_{k+1})`.
+///
+/// So the quarter hours of `[B_j + min(shift, 0), B_j + max(shift, 0))` count `∓1` for day `j` and
+/// `±1` for day `j - 1`. They are read range by range (a join with the day numbers, so each range
+/// is an index range scan), at most 48 quarter hours a day, never a whole day of them.
 fn push_chart(sql: &mut Sql, filter: &Filter, start: i64, day_count: i64) {
     let midnight = floor_to(start, DAY);
     let (base, shift) = if start - midnight <= DAY / 2 {
@@ -357,35 +371,32 @@ fn push_chart(sql: &mut Sql, filter: &Filter, start: i64, day_count: i64) {
         (midnight + DAY, start - midnight - DAY)
     };
     let end = base + day_count * DAY;
-    sql.push(&format!(
-        "moved AS (SELECT (r.bucket - {base} + {DAY}) / {DAY} - 1 AS j, r.is_system AS is_system, r.n AS n \
-         FROM audit_rollup_time r WHERE r.grain = {q} AND ",
-        q = Grain::QuarterHour as i64,
-    ));
-    // `bucket - base + DAY` is never negative here, so `/` and `%` behave the same on both backends.
-    if shift >= 0 {
+    let sign = shift.signum();
+    if shift != 0 {
+        let (lo, hi) = (base + shift.min(0), base + shift.max(0));
         sql.push(&format!(
-            "r.bucket >= {base} AND r.bucket < {hi} AND (r.bucket - {base} + {DAY}) % {DAY} < {shift}",
-            hi = end + shift
+            "moved AS (SELECT d.j AS j, r.is_system AS is_system, SUM(r.n) AS n FROM days d JOIN audit_rollup_time r \
+             ON r.grain = {q} AND r.bucket >= {lo} + d.j * {DAY} AND r.bucket < {hi} + d.j * {DAY} WHERE TRUE",
+            q = Grain::QuarterHour as i64,
         ));
-    } else {
-        sql.push(&format!(
-            "r.bucket >= {lo} AND r.bucket < {end} AND (r.bucket - {base} + {DAY}) % {DAY} >= {from}",
-            lo = base + shift,
-            from = DAY + shift
-        ));
+        push_time_filters(sql, filter);
+        sql.push(" GROUP BY d.j, r.is_system), ");
     }
-    push_time_filters(sql, filter);
-    let neighbour = if shift >= 0 { -1 } else { 1 };
     sql.push(&format!(
-        "), chart AS (SELECT (r.bucket - {base}) / {DAY} AS k, r.is_system AS is_system, r.n AS n \
+        "chart AS (SELECT (r.bucket - {base}) / {DAY} AS k, r.is_system AS is_system, SUM(r.n) AS n \
          FROM audit_rollup_time r WHERE r.grain = {d} AND r.bucket >= {base} AND r.bucket < {end}",
         d = Grain::Day as i64,
     ));
     push_time_filters(sql, filter);
-    sql.push(&format!(
-        " UNION ALL SELECT j, is_system, -n FROM moved UNION ALL SELECT j + ({neighbour}), is_system, n FROM moved)"
-    ));
+    sql.push(" GROUP BY r.bucket, r.is_system");
+    if shift != 0 {
+        sql.push(&format!(
+            " UNION ALL SELECT j, is_system, {minus} * n FROM moved \
+             UNION ALL SELECT j - 1, is_system, {sign} * n FROM moved",
+            minus = -sign
+        ));
+    }
+    sql.push(")");
 }
 
 #[cfg(test)]
