@@ -293,8 +293,9 @@ pub async fn seek(db: &DatabaseConnection, filter: &Filter, skip: i64) -> Result
 }
 
 /// Every figure for `filter` (closed window, [`answers_insights`]) in one statement over the
-/// rollups: the chart from `audit_rollup_time`, the actors from `audit_rollup_user`, the top
-/// entity type from `audit_rollup_entity`, in the row shape the plain path uses.
+/// rollups: the chart from `audit_rollup_time`, the actors from `audit_rollup_actor` (or
+/// `audit_rollup_user` under an `actions` filter), the top entity type from `audit_rollup_entity`,
+/// in the row shape the plain path uses.
 pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insights, DbErr> {
     let days = filter.days();
     let window = Window::of(filter);
@@ -304,14 +305,13 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
 
     let mut sql = Sql::new(db.get_database_backend());
     let byte_order = sql.dialect.byte_order();
-    // The day numbers 0..=N, for the chart's quarter-hour ranges (a recursive CTE: SQLite has no
-    // `generate_series` built in).
-    sql.push(&format!(
-        "WITH RECURSIVE days(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM days WHERE j < {day_count}), "
-    ));
+    sql.push("WITH RECURSIVE ");
     push_chart(&mut sql, filter, start, day_count);
-    sql.push(&format!(", per_user AS (SELECT r.user_id AS user_id, SUM(r.n) AS n FROM {} r WHERE ", user_table(filter)))
-        .push_ranges(&ranges);
+    sql.push(&format!(
+        ", per_user AS (SELECT r.user_id AS user_id, SUM(r.n) AS n FROM {} r WHERE ",
+        user_table(filter)
+    ))
+    .push_ranges(&ranges);
     if !filter.actions.is_empty() {
         sql.push(" AND r.verb IN ").bind_list(&filter.actions);
     }
@@ -374,8 +374,10 @@ fn push_chart(sql: &mut Sql, filter: &Filter, start: i64, day_count: i64) {
     let sign = shift.signum();
     if shift != 0 {
         let (lo, hi) = (base + shift.min(0), base + shift.max(0));
+        // The day numbers 0..=N (a recursive CTE: SQLite has no `generate_series` built in).
         sql.push(&format!(
-            "moved AS (SELECT d.j AS j, r.is_system AS is_system, SUM(r.n) AS n FROM days d JOIN audit_rollup_time r \
+            "days(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM days WHERE j < {day_count}), \
+             moved AS (SELECT d.j AS j, r.is_system AS is_system, SUM(r.n) AS n FROM days d JOIN audit_rollup_time r \
              ON r.grain = {q} AND r.bucket >= {lo} + d.j * {DAY} AND r.bucket < {hi} + d.j * {DAY} WHERE TRUE",
             q = Grain::QuarterHour as i64,
         ));
