@@ -10,9 +10,9 @@
 //!
 //! What the rollups cannot answer goes to the plain path in `insights.rs`/`list.rs`, which is also
 //! the reference the differential tests compare against:
-//! - offsets that are not a multiple of 15 minutes (no real time zone has one today);
-//! - insights under a `users` filter (`top_entity_type` would need a user × object type table; the
-//!   plain path reads only those users' rows through `ix_transaction_user_id_issued_at`).
+//! offsets that are not a multiple of 15 minutes (no real time zone has one today). Under a
+//! `users` filter the figures come from the per-user tables, and the top entity type from a per-user
+//! table of whole days and months plus those users' own rows at the window's ragged ends.
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime};
 use migration::rollup::{DAY, Grain, QUARTER_HOUR};
@@ -29,7 +29,7 @@ pub fn covers(filter: &Filter) -> bool {
 
 /// Whether the insights for `filter` come from the rollups.
 pub fn answers_insights(filter: &Filter) -> bool {
-    covers(filter) && filter.users.is_empty()
+    covers(filter)
 }
 
 /// A half-open UTC window in seconds since the epoch; `None` is unbounded.
@@ -163,6 +163,29 @@ impl Source {
     fn of(filter: &Filter) -> Self {
         if filter.users.is_empty() { Source::Time } else { Source::Users }
     }
+
+    fn table(self, filter: &Filter) -> &'static str {
+        match self {
+            Source::Time => "audit_rollup_time",
+            Source::Users => user_table(filter),
+        }
+    }
+
+    /// What follows `FROM table r`.
+    fn join(self) -> &'static str {
+        match self {
+            Source::Time => "",
+            Source::Users => " LEFT JOIN users u ON u.id = r.user_id",
+        }
+    }
+
+    /// 1 for a system action: stored in the time table, looked up for the per-user ones.
+    fn is_system(self) -> &'static str {
+        match self {
+            Source::Time => "r.is_system",
+            Source::Users => "CASE WHEN u.is_internal THEN 1 ELSE 0 END",
+        }
+    }
 }
 
 /// The per-user rollup for `filter`: the one without verbs is a fraction of the size.
@@ -193,15 +216,10 @@ impl Sql {
         self.push(")")
     }
 
-    /// Writes `FROM … WHERE …` over the rollup rows of `ranges` in the filter's scope.
-    fn push_rollup_scope(&mut self, source: Source, filter: &Filter, ranges: &[Range]) -> &mut Self {
-        match source {
-            Source::Time => self.push(" FROM audit_rollup_time r WHERE "),
-            Source::Users => {
-                self.push(&format!(" FROM {} r LEFT JOIN users u ON u.id = r.user_id WHERE ", user_table(filter)))
-            }
-        };
-        self.push_ranges(ranges);
+    /// Writes the ` AND …` conditions of the filter's `actions`, `users` and `include_internal` on
+    /// rollup rows aliased `r` (with `u` joined for [`Source::Users`]). The entity table has the
+    /// time table's columns, the per-user entity table the per-user tables'.
+    fn push_rollup_filters(&mut self, source: Source, filter: &Filter) -> &mut Self {
         if !filter.actions.is_empty() {
             self.push(" AND r.verb IN ").bind_list(&filter.actions);
         }
@@ -215,6 +233,13 @@ impl Sql {
             };
         }
         self
+    }
+
+    /// Writes `FROM … WHERE …` over the rollup rows of `ranges` in the filter's scope.
+    fn push_rollup_scope(&mut self, source: Source, filter: &Filter, ranges: &[Range]) -> &mut Self {
+        self.push(&format!(" FROM {} r{} WHERE ", source.table(filter), source.join()))
+            .push_ranges(ranges)
+            .push_rollup_filters(source, filter)
     }
 }
 
@@ -293,20 +318,23 @@ pub async fn seek(db: &DatabaseConnection, filter: &Filter, skip: i64) -> Result
 }
 
 /// Every figure for `filter` (closed window, [`answers_insights`]) in one statement over the
-/// rollups: the chart from `audit_rollup_time`, the actors from `audit_rollup_actor` (or
-/// `audit_rollup_user` under an `actions` filter), the top entity type from `audit_rollup_entity`,
-/// in the row shape the plain path uses.
+/// rollups, in the row shape the plain path uses:
+/// - the chart from `audit_rollup_time`, or under a `users` filter from the per-user table;
+/// - the actors from `audit_rollup_actor` (`audit_rollup_user` under an `actions` filter);
+/// - the top entity type from `audit_rollup_entity`, or under a `users` filter from
+///   `audit_rollup_user_entity` for whole days plus those users' own rows at the ragged ends.
 pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insights, DbErr> {
     let days = filter.days();
     let window = Window::of(filter);
     let start = window.start.ok_or_else(|| DbErr::Custom("insights need a closed window".into()))?;
     let day_count = i64::try_from(days.len()).map_err(|_| DbErr::Custom("window too long".into()))?;
     let ranges = cover(window, Grain::Month);
+    let source = Source::of(filter);
 
     let mut sql = Sql::new(db.get_database_backend());
     let byte_order = sql.dialect.byte_order();
     sql.push("WITH RECURSIVE ");
-    push_chart(&mut sql, filter, start, day_count);
+    push_chart(&mut sql, source, filter, start, day_count);
     sql.push(&format!(
         ", per_user AS (SELECT r.user_id AS user_id, SUM(r.n) AS n FROM {} r WHERE ",
         user_table(filter)
@@ -314,6 +342,9 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
     .push_ranges(&ranges);
     if !filter.actions.is_empty() {
         sql.push(" AND r.verb IN ").bind_list(&filter.actions);
+    }
+    if source == Source::Users {
+        sql.push(" AND r.user_id IN ").bind_list(&filter.users);
     }
     sql.push(" GROUP BY r.user_id HAVING SUM(r.n) > 0) ");
     sql.push(&format!(
@@ -327,13 +358,12 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
          SELECT * FROM (SELECT 'top_actor', p.user_id, CAST(NULL AS TEXT), CAST(p.n AS BIGINT) AS n, 0 \
          FROM per_user p JOIN users u ON u.id = p.user_id{internal} ORDER BY p.n DESC, p.user_id ASC LIMIT 1) AS top_actor \
          UNION ALL \
-         SELECT * FROM (SELECT 'top_entity', CAST(NULL AS BIGINT), r.object_type, CAST(SUM(r.n) AS BIGINT) AS n, 0 \
-         FROM audit_rollup_entity r WHERE ",
+         SELECT * FROM (SELECT 'top_entity', CAST(NULL AS BIGINT), e.object_type, CAST(SUM(e.n) AS BIGINT) AS n, 0 \
+         FROM (",
         internal = if filter.include_internal { "" } else { " WHERE NOT u.is_internal" },
-    ))
-    .push_ranges(&ranges);
-    push_time_filters(&mut sql, filter);
-    sql.push(" GROUP BY r.object_type HAVING SUM(r.n) > 0 ORDER BY n DESC, r.object_type ")
+    ));
+    push_entity_counts(&mut sql, source, filter, &ranges)?;
+    sql.push(") AS e GROUP BY e.object_type HAVING SUM(e.n) > 0 ORDER BY n DESC, e.object_type ")
         .push(byte_order)
         .push(" ASC LIMIT 1) AS top_entity");
 
@@ -341,14 +371,40 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
     assemble(&days, rows)
 }
 
-/// `verb` and `include_internal` on `audit_rollup_time`/`audit_rollup_entity` rows aliased `r`.
-fn push_time_filters(sql: &mut Sql, filter: &Filter) {
-    if !filter.actions.is_empty() {
-        sql.push(" AND r.verb IN ").bind_list(&filter.actions);
+/// Writes a query of `(object_type, n)` rows whose sums per object type are the counts over
+/// `ranges` in the filter's scope.
+fn push_entity_counts(sql: &mut Sql, source: Source, filter: &Filter, ranges: &[Range]) -> Result<(), DbErr> {
+    sql.push("SELECT r.object_type AS object_type, r.n AS n FROM ");
+    match source {
+        Source::Time => {
+            sql.push("audit_rollup_entity r WHERE ").push_ranges(ranges).push_rollup_filters(Source::Time, filter);
+        }
+        Source::Users => {
+            // This table has no quarter hours: the ragged ends are counted from the log, where the
+            // users' own rows are found through `ix_transaction_user_id_issued_at`.
+            let (quarters, whole): (Vec<Range>, Vec<Range>) =
+                ranges.iter().partition(|range| range.grain == Grain::QuarterHour);
+            sql.push("audit_rollup_user_entity r LEFT JOIN users u ON u.id = r.user_id WHERE ")
+                .push_ranges(&whole)
+                .push_rollup_filters(Source::Users, filter);
+            if !quarters.is_empty() {
+                let instant = |seconds: Option<i64>| {
+                    seconds
+                        .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+                        .map(|at| at.naive_utc())
+                        .ok_or_else(|| DbErr::Custom("an insights window is closed".into()))
+                };
+                let spans = quarters
+                    .iter()
+                    .map(|range| Ok((instant(range.lo)?, instant(range.hi)?)))
+                    .collect::<Result<Vec<_>, DbErr>>()?;
+                sql.push(" UNION ALL SELECT a.object_type, COUNT(*)")
+                    .push_scope_within(filter, &spans)
+                    .push(" GROUP BY a.object_type");
+            }
+        }
     }
-    if !filter.include_internal {
-        sql.push(" AND r.is_system = 0");
-    }
+    Ok(())
 }
 
 /// Writes the CTEs that end in `chart(k, is_system, n)`: signed counts whose sum per local day
@@ -363,7 +419,7 @@ fn push_time_filters(sql: &mut Sql, filter: &Filter) {
 /// So the quarter hours of `[B_j + min(shift, 0), B_j + max(shift, 0))` count `∓1` for day `j` and
 /// `±1` for day `j - 1`. They are read range by range (a join with the day numbers, so each range
 /// is an index range scan), at most 48 quarter hours a day, never a whole day of them.
-fn push_chart(sql: &mut Sql, filter: &Filter, start: i64, day_count: i64) {
+fn push_chart(sql: &mut Sql, source: Source, filter: &Filter, start: i64, day_count: i64) {
     let midnight = floor_to(start, DAY);
     let (base, shift) = if start - midnight <= DAY / 2 {
         (midnight, start - midnight)
@@ -372,25 +428,24 @@ fn push_chart(sql: &mut Sql, filter: &Filter, start: i64, day_count: i64) {
     };
     let end = base + day_count * DAY;
     let sign = shift.signum();
+    let is_system = source.is_system();
     if shift != 0 {
         let (lo, hi) = (base + shift.min(0), base + shift.max(0));
         // The day numbers 0..=N (a recursive CTE: SQLite has no `generate_series` built in).
         sql.push(&format!(
             "days(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM days WHERE j < {day_count}), \
-             moved AS (SELECT d.j AS j, r.is_system AS is_system, SUM(r.n) AS n FROM days d JOIN audit_rollup_time r \
-             ON r.grain = {q} AND r.bucket >= {lo} + d.j * {DAY} AND r.bucket < {hi} + d.j * {DAY} WHERE TRUE",
+             moved AS (SELECT d.j AS j, {is_system} AS is_system, SUM(r.n) AS n FROM days d JOIN {table} r \
+             ON r.grain = {q} AND r.bucket >= {lo} + d.j * {DAY} AND r.bucket < {hi} + d.j * {DAY}{join} WHERE TRUE",
+            table = source.table(filter),
+            join = source.join(),
             q = Grain::QuarterHour as i64,
         ));
-        push_time_filters(sql, filter);
-        sql.push(" GROUP BY d.j, r.is_system), ");
+        sql.push_rollup_filters(source, filter);
+        sql.push(&format!(" GROUP BY d.j, {is_system}), "));
     }
-    sql.push(&format!(
-        "chart AS (SELECT (r.bucket - {base}) / {DAY} AS k, r.is_system AS is_system, SUM(r.n) AS n \
-         FROM audit_rollup_time r WHERE r.grain = {d} AND r.bucket >= {base} AND r.bucket < {end}",
-        d = Grain::Day as i64,
-    ));
-    push_time_filters(sql, filter);
-    sql.push(" GROUP BY r.bucket, r.is_system");
+    sql.push(&format!("chart AS (SELECT (r.bucket - {base}) / {DAY} AS k, {is_system} AS is_system, SUM(r.n) AS n"))
+        .push_rollup_scope(source, filter, &[Range { grain: Grain::Day, lo: Some(base), hi: Some(end) }])
+        .push(&format!(" GROUP BY r.bucket, {is_system}"));
     if shift != 0 {
         sql.push(&format!(
             " UNION ALL SELECT j, is_system, {minus} * n FROM moved \

@@ -1,6 +1,7 @@
 //! A tiny SQL writer: text plus bound values with numbered placeholders, and the handful of
 //! expressions where SQLite and PostgreSQL differ. Everything backend-specific is in [`Dialect`].
 
+use chrono::NaiveDateTime;
 use sea_orm::{DbBackend, Statement, Value};
 
 use crate::filter::Filter;
@@ -76,18 +77,37 @@ impl Sql {
     /// Writes the `FROM … WHERE …` shared by every audit query: the activities in the filter's
     /// scope, joined to their transaction (`t`) and, when it still exists, its user (`u`).
     pub fn push_scope(&mut self, filter: &Filter) -> &mut Self {
-        self.push(
-            " FROM activity a \
-             JOIN \"transaction\" t ON t.id = a.transaction_id \
-             LEFT JOIN users u ON u.id = t.user_id \
-             WHERE 1 = 1",
-        );
+        self.push_scope_from();
         if let Some(start) = filter.utc_start() {
             self.push(" AND t.issued_at >= ").bind(start);
         }
         if let Some(end) = filter.utc_end() {
             self.push(" AND t.issued_at < ").bind(end);
         }
+        self.push_scope_filters(filter)
+    }
+
+    /// [`Sql::push_scope`] with the window replaced by the UTC spans `[from, to)`.
+    pub fn push_scope_within(&mut self, filter: &Filter, spans: &[(NaiveDateTime, NaiveDateTime)]) -> &mut Self {
+        self.push_scope_from();
+        self.push(" AND (1 = 0");
+        for &(from, to) in spans {
+            self.push(" OR (t.issued_at >= ").bind(from).push(" AND t.issued_at < ").bind(to).push(")");
+        }
+        self.push(")");
+        self.push_scope_filters(filter)
+    }
+
+    fn push_scope_from(&mut self) {
+        self.push(
+            " FROM activity a \
+             JOIN \"transaction\" t ON t.id = a.transaction_id \
+             LEFT JOIN users u ON u.id = t.user_id \
+             WHERE 1 = 1",
+        );
+    }
+
+    fn push_scope_filters(&mut self, filter: &Filter) -> &mut Self {
         if !filter.users.is_empty() {
             self.push(" AND t.user_id IN ").bind_list(&filter.users);
         }
