@@ -373,8 +373,9 @@ pub fn create_triggers(backend: DbBackend) -> Vec<String> {
                 let returned = if level == "ROW" { "OLD" } else { "NULL" };
                 statements.push(format!(
                     "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$ \
-                     BEGIN {guard}{body}; RETURN {returned}; END $body$",
+                     BEGIN {guard}{lock}{body}; RETURN {returned}; END $body$",
                     name = trigger.name,
+                    lock = share_users(&trigger),
                     body = body.join("; "),
                 ));
                 statements.push(format!(
@@ -408,6 +409,30 @@ pub fn create_triggers(backend: DbBackend) -> Vec<String> {
         );
     }
     statements
+}
+
+/// PostgreSQL: a statement that takes a share lock on the users whose actions `trigger` files, before
+/// it reads their `is_internal`. Without it a writer could read `is_internal`, then an administrator
+/// flag the user and re-file the user's *committed* actions, then the writer commit: its actions
+/// would stay filed under the old flag. With it the flag's update waits for the writer to commit (and
+/// then re-files its rows too), or the writer waits for the flag and reads the new value. Writers'
+/// share locks do not conflict with each other.
+fn share_users(trigger: &Trigger) -> String {
+    let user_ids = match (trigger.table, trigger.timing) {
+        ("activity", "AFTER INSERT") => {
+            "SELECT t.user_id FROM new_rows r JOIN \"transaction\" t ON t.id = r.transaction_id"
+        }
+        ("activity", "AFTER DELETE") => {
+            "SELECT t.user_id FROM old_rows r JOIN \"transaction\" t ON t.id = r.transaction_id"
+        }
+        ("activity", _) => {
+            "SELECT t.user_id FROM \"transaction\" t WHERE t.id IN \
+             (SELECT transaction_id FROM old_rows UNION SELECT transaction_id FROM new_rows)"
+        }
+        ("\"transaction\"", _) => "SELECT user_id FROM old_rows UNION SELECT user_id FROM new_rows",
+        _ => return String::new(),
+    };
+    format!("PERFORM 1 FROM users WHERE id IN ({user_ids}) ORDER BY id FOR SHARE; ")
 }
 
 /// Statements that drop the triggers (and PostgreSQL's trigger functions); the tables stay.

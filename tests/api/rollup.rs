@@ -175,3 +175,37 @@ async fn a_row_written_by_another_system_is_counted_by_the_next_request() {
     let system: i64 = days(&after).iter().map(|(_, _, system)| system).sum();
     assert_eq!(system, 3 + 3, "svc's 3 and carol's 3");
 }
+
+#[tokio::test]
+async fn flagging_a_user_while_they_write_keeps_the_rollups_exact() {
+    use sea_orm::TransactionTrait;
+
+    let test_db = TestDb::new().await;
+    let db = &test_db.db;
+    handmade_log(db).await;
+    // Bob writes in a transaction that is still open when an administrator flags him internal.
+    let writer = db.begin().await.expect("begin");
+    writer
+        .execute_unprepared(
+            "INSERT INTO \"transaction\" (id, issued_at, user_id) VALUES (70, '2026-06-09 10:00:00', 2); \
+             INSERT INTO activity (id, verb, transaction_id, object_type) VALUES (70, 'create', 70, 'Tag')",
+        )
+        .await
+        .expect("write");
+    let flag = {
+        let db = db.clone();
+        tokio::spawn(async move { db.execute_unprepared("UPDATE users SET is_internal = TRUE WHERE id = 2").await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    writer.commit().await.expect("commit");
+    flag.await.expect("flag task").expect("flag");
+
+    let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
+    let input = FilterInput { timeframe: Some(Timeframe::Month), ..Default::default() };
+    let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
+    let plain = audit::insights(db, &filter, Path::Plain).await.expect("plain");
+    let fast = audit::insights(db, &filter, Path::Fastest).await.expect("fast");
+    assert_same_insights(&fast, &plain, "after a concurrent flag");
+    let system: i64 = fast.actions_per_day.iter().map(|day| day.system_count).sum();
+    assert_eq!(system, 3 + 5, "svc's 3 and all 5 of bob's, the new one included");
+}
