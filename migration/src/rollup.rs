@@ -13,8 +13,9 @@
 //! | `audit_rollup_actor` | `user_id` | the same without an `actions` filter |
 //! | `audit_rollup_user_entity` | `user_id, verb, object_type` | `top_entity_type` under a `users` filter (days and months only) |
 //!
-//! `grain` 0 is a 15-minute bucket, 1 a UTC day and 2 a UTC calendar month; `bucket` is the
-//! bucket's start in seconds since the Unix epoch. `n` is the number of activities in the bucket.
+//! `grain` 0 is a 15-minute bucket, 1 a UTC day, 2 a UTC calendar month and 3 (the time table
+//! only) an hour; `bucket` is the bucket's start in seconds since the Unix epoch. `n` is the number
+//! of activities in the bucket. Each table's `only` says which grains and rows it keeps.
 //!
 //! **Who keeps them right.** Other systems write the log, so the tables are maintained by triggers
 //! inside the writers' own transactions: nothing has to run beside the database. Every event is
@@ -42,6 +43,7 @@ use sea_orm_migration::sea_orm::{
 
 /// Bucket widths of the fixed grains; the month grain follows the calendar.
 pub const QUARTER_HOUR: i64 = 900;
+pub const HOUR: i64 = 3_600;
 pub const DAY: i64 = 86_400;
 
 /// The grains as stored in the `grain` column.
@@ -50,10 +52,8 @@ pub enum Grain {
     QuarterHour = 0,
     Day = 1,
     Month = 2,
-}
-
-impl Grain {
-    pub const ALL: [Grain; 3] = [Grain::QuarterHour, Grain::Day, Grain::Month];
+    /// `audit_rollup_time` only: the chart's moved hours between local and UTC midnight.
+    Hour = 3,
 }
 
 /// One rollup table: its name and the dimensions after `(grain, bucket)`.
@@ -66,18 +66,18 @@ struct Table {
 
 const TABLES: [Table; 5] = [
     Table { name: "audit_rollup_time", dimensions: "is_system, verb", only: "TRUE" },
-    Table { name: "audit_rollup_entity", dimensions: "is_system, verb, object_type", only: "TRUE" },
+    Table { name: "audit_rollup_entity", dimensions: "is_system, verb, object_type", only: "grain < 3" },
     // Actions without a user add no actor and match no `users` filter.
-    Table { name: "audit_rollup_user", dimensions: "user_id, verb", only: "user_id IS NOT NULL" },
+    Table { name: "audit_rollup_user", dimensions: "user_id, verb", only: "user_id IS NOT NULL AND grain < 3" },
     // The same without the verb: a year of actors is ~2,000 rows a month instead of ~15,000.
-    Table { name: "audit_rollup_actor", dimensions: "user_id", only: "user_id IS NOT NULL" },
+    Table { name: "audit_rollup_actor", dimensions: "user_id", only: "user_id IS NOT NULL AND grain < 3" },
     // `top_entity_type` under a `users` filter. Days and months only: at 15 minutes it would be as
     // large as the log, and a window's ragged ends hold few of a few users' rows, which the reader
     // counts from the log itself.
     Table {
         name: "audit_rollup_user_entity",
         dimensions: "user_id, verb, object_type",
-        only: "user_id IS NOT NULL AND grain > 0",
+        only: "user_id IS NOT NULL AND grain IN (1, 2)",
     },
 ];
 
@@ -125,7 +125,12 @@ fn bucket(backend: DbBackend, column: &str, grain: &str) -> String {
         ),
     };
     let floor = |width: i64| format!("{seconds} - ((({seconds}) % {width}) + {width}) % {width}");
-    format!("CASE {grain} WHEN 0 THEN {} WHEN 1 THEN {} ELSE {month} END", floor(QUARTER_HOUR), floor(DAY))
+    format!(
+        "CASE {grain} WHEN 0 THEN {} WHEN 1 THEN {} WHEN 3 THEN {} ELSE {month} END",
+        floor(QUARTER_HOUR),
+        floor(DAY),
+        floor(HOUR)
+    )
 }
 
 /// The delta rows of `deltas`, one per grain, with their bucket.
@@ -134,7 +139,8 @@ fn bucketed(backend: DbBackend, deltas: &str) -> String {
         "SELECT g.grain AS grain, {bucket} AS bucket, d.user_id AS user_id, \
          CASE WHEN d.is_internal THEN 1 ELSE 0 END AS is_system, d.verb AS verb, d.object_type AS object_type, \
          d.delta AS delta \
-         FROM ({deltas}) AS d CROSS JOIN (SELECT 0 AS grain UNION ALL SELECT 1 UNION ALL SELECT 2) AS g",
+         FROM ({deltas}) AS d \
+         CROSS JOIN (SELECT 0 AS grain UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) AS g",
         bucket = bucket(backend, "d.issued_at", "g.grain"),
     )
 }

@@ -61,7 +61,7 @@ pub(super) struct FigureRow {
 /// for [`crate::filter::Purpose::Insights`]): from the rollups when they can answer, otherwise
 /// (or when `path` says so) by the plain aggregate.
 pub async fn insights(db: &DatabaseConnection, filter: &Filter, path: Path) -> Result<Insights, DbErr> {
-    if path == Path::Fastest && rollup::answers_insights(filter) {
+    if path == Path::Fastest && rollup::covers(filter) {
         rollup::insights(db, filter).await
     } else {
         plain(db, filter).await

@@ -15,7 +15,7 @@
 //! table of whole days and months plus those users' own rows at the window's ragged ends.
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime};
-use migration::rollup::{DAY, Grain, QUARTER_HOUR};
+use migration::rollup::{DAY, Grain, HOUR, QUARTER_HOUR};
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
 use super::insights::{FigureRow, Insights, assemble};
@@ -25,11 +25,6 @@ use crate::filter::Filter;
 /// Whether the rollups can answer figures for `filter`: every window bound on a quarter hour.
 pub fn covers(filter: &Filter) -> bool {
     filter.offset_minutes % 15 == 0
-}
-
-/// Whether the insights for `filter` come from the rollups.
-pub fn answers_insights(filter: &Filter) -> bool {
-    covers(filter)
 }
 
 /// A half-open UTC window in seconds since the epoch; `None` is unbounded.
@@ -88,6 +83,7 @@ fn bucket_end(grain: Grain, bucket: i64) -> Option<i64> {
     match grain {
         Grain::QuarterHour => Some(bucket + QUARTER_HOUR),
         Grain::Day => Some(bucket + DAY),
+        Grain::Hour => Some(bucket + HOUR),
         Grain::Month => Some(start_of(date_of(bucket)?.checked_add_months(Months::new(1))?)),
     }
 }
@@ -296,11 +292,12 @@ pub async fn seek(db: &DatabaseConnection, filter: &Filter, skip: i64) -> Result
         }) else {
             return Ok(Seek::PastEnd);
         };
+        // Covers hold quarter hours, days and months only.
         let grain = match segment.grain {
             0 => Grain::QuarterHour,
             1 => Grain::Day,
             2 => Grain::Month,
-            other => return Err(DbErr::Custom(format!("unknown rollup grain {other}"))),
+            other => return Err(DbErr::Custom(format!("unexpected rollup grain {other} in a seek"))),
         };
         let end = bucket_end(grain, segment.bucket)
             .ok_or_else(|| DbErr::Custom(format!("rollup bucket {} out of range", segment.bucket)))?;
@@ -317,7 +314,7 @@ pub async fn seek(db: &DatabaseConnection, filter: &Filter, skip: i64) -> Result
     }
 }
 
-/// Every figure for `filter` (closed window, [`answers_insights`]) in one statement over the
+/// Every figure for `filter` (closed window, [`covers`]) in one statement over the
 /// rollups, in the row shape the plain path uses:
 /// - the chart from `audit_rollup_time`, or under a `users` filter from the per-user table;
 /// - the actors from `audit_rollup_actor` (`audit_rollup_user` under an `actions` filter);
@@ -418,7 +415,8 @@ fn push_entity_counts(sql: &mut Sql, source: Source, filter: &Filter, ranges: &[
 ///
 /// So the quarter hours of `[B_j + min(shift, 0), B_j + max(shift, 0))` count `∓1` for day `j` and
 /// `±1` for day `j - 1`. They are read range by range (a join with the day numbers, so each range
-/// is an index range scan), at most 48 quarter hours a day, never a whole day of them.
+/// is an index range scan): at most 12 hours a day, as whole hours from the time table's hour grain
+/// plus up to three quarter hours (the per-user tables have quarter hours only).
 fn push_chart(sql: &mut Sql, source: Source, filter: &Filter, start: i64, day_count: i64) {
     let midnight = floor_to(start, DAY);
     let (base, shift) = if start - midnight <= DAY / 2 {
@@ -430,18 +428,40 @@ fn push_chart(sql: &mut Sql, source: Source, filter: &Filter, start: i64, day_co
     let sign = shift.signum();
     let is_system = source.is_system();
     if shift != 0 {
-        let (lo, hi) = (base + shift.min(0), base + shift.max(0));
+        // The moved span `[lo, hi)` relative to each UTC midnight, in whole hours where the time
+        // table has them (a quarter of the rows) and quarter hours for the rest.
+        let (lo, hi) = (shift.min(0), shift.max(0));
+        let mut spans = Vec::new();
+        if source == Source::Time {
+            let (hours_lo, hours_hi) = if shift > 0 { (0, floor_to(hi, HOUR)) } else { (ceil_to(lo, HOUR), 0) };
+            spans.push((Grain::Hour, hours_lo, hours_hi));
+            spans.push((Grain::QuarterHour, lo, hours_lo));
+            spans.push((Grain::QuarterHour, hours_hi, hi));
+        } else {
+            spans.push((Grain::QuarterHour, lo, hi));
+        }
         // The day numbers 0..=N (a recursive CTE: SQLite has no `generate_series` built in).
         sql.push(&format!(
             "days(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM days WHERE j < {day_count}), \
-             moved AS (SELECT d.j AS j, {is_system} AS is_system, SUM(r.n) AS n FROM days d JOIN {table} r \
-             ON r.grain = {q} AND r.bucket >= {lo} + d.j * {DAY} AND r.bucket < {hi} + d.j * {DAY}{join} WHERE TRUE",
-            table = source.table(filter),
-            join = source.join(),
-            q = Grain::QuarterHour as i64,
+             moved AS (SELECT j, is_system, SUM(n) AS n FROM ("
         ));
-        sql.push_rollup_filters(source, filter);
-        sql.push(&format!(" GROUP BY d.j, {is_system}), "));
+        for (i, &(grain, from, to)) in spans.iter().filter(|(_, from, to)| from < to).enumerate() {
+            if i > 0 {
+                sql.push(" UNION ALL ");
+            }
+            sql.push(&format!(
+                "SELECT d.j AS j, {is_system} AS is_system, r.n AS n FROM days d JOIN {table} r \
+                 ON r.grain = {g} AND r.bucket >= {from} + d.j * {DAY} AND r.bucket < {to} + d.j * {DAY}{join} \
+                 WHERE TRUE",
+                table = source.table(filter),
+                join = source.join(),
+                g = grain as i64,
+                from = base + from,
+                to = base + to,
+            ));
+            sql.push_rollup_filters(source, filter);
+        }
+        sql.push(") AS m GROUP BY j, is_system), ");
     }
     sql.push(&format!("chart AS (SELECT (r.bucket - {base}) / {DAY} AS k, {is_system} AS is_system, SUM(r.n) AS n"))
         .push_rollup_scope(source, filter, &[Range { grain: Grain::Day, lo: Some(base), hi: Some(end) }])
