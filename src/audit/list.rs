@@ -84,7 +84,8 @@ const SEEK_FROM_ROW: i64 = 1_000;
 
 /// The page of activities in the filter's scope, ordered `issued_at` DESC then `activity.id` DESC.
 /// The count (unless skipped) and the page run side by side; the count reads the rollups when
-/// they can answer, and a deep page is first located through them ([`rollup::seek`]).
+/// they can answer, and a deep page, or any page under a `users` filter, is first located through
+/// them ([`rollup::seek`], [`rollup::seek_page`]).
 pub async fn list(
     db: &DatabaseConnection,
     filter: &Filter,
@@ -109,13 +110,19 @@ pub async fn list(
     };
     let items = async {
         let skip = page.offset();
-        if fast && skip >= SEEK_FROM_ROW {
-            match rollup::seek(db, filter, skip).await? {
-                Seek::At { before, skip_within } => rows(db, filter, Some(before), page.size, skip_within).await,
-                Seek::PastEnd => Ok(Vec::new()),
-            }
+        let seek = if fast && !filter.users.is_empty() {
+            Some(rollup::seek_page(db, filter, skip, page.size).await?)
+        } else if fast && skip >= SEEK_FROM_ROW {
+            Some(rollup::seek(db, filter, skip).await?)
         } else {
-            rows(db, filter, None, page.size, skip).await
+            None
+        };
+        match seek {
+            None => rows(db, filter, None, None, page.size, skip).await,
+            Some(Seek::At { from, before, skip_within }) => {
+                rows(db, filter, from, Some(before), page.size, skip_within).await
+            }
+            Some(Seek::PastEnd) => Ok(Vec::new()),
         }
     };
     let (total, items) = tokio::try_join!(counted, items)?;
@@ -128,11 +135,12 @@ pub async fn list(
     })
 }
 
-/// `size` activities of the scope issued before `before` (if given), newest first, after skipping
-/// `skip`.
+/// `size` activities of the scope issued in `[from, before)` (each bound if given), newest first,
+/// after skipping `skip`.
 async fn rows(
     db: &DatabaseConnection,
     filter: &Filter,
+    from: Option<NaiveDateTime>,
     before: Option<NaiveDateTime>,
     size: i64,
     skip: i64,
@@ -143,6 +151,9 @@ async fn rows(
          t.id AS transaction_id, t.issued_at AS issued_at, t.user_id AS user_id",
     )
     .push_scope(filter);
+    if let Some(from) = from {
+        rows.push(" AND t.issued_at >= ").bind(from);
+    }
     if let Some(before) = before {
         rows.push(" AND t.issued_at < ").bind(before);
     }

@@ -255,11 +255,12 @@ pub async fn count(db: &DatabaseConnection, filter: &Filter) -> Result<i64, DbEr
     Ok(Count::find_by_statement(sql.into_statement()).one(db).await?.map_or(0, |row| row.total))
 }
 
-/// Where a page starting `skip` rows into the scope (newest first) begins: the `skip`-th row
-/// is the row `skip_within` rows into the scope's rows issued before `before`.
+/// Where a page starting `skip` rows into the scope (newest first) is: the `skip`-th row is the
+/// row `skip_within` rows into the scope's rows issued before `before`, and (when `from` is known)
+/// the page ends at or after `from`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Seek {
-    At { before: NaiveDateTime, skip_within: i64 },
+    At { from: Option<NaiveDateTime>, before: NaiveDateTime, skip_within: i64 },
     PastEnd,
 }
 
@@ -270,6 +271,72 @@ struct Segment {
     n: i64,
 }
 
+/// The non-empty buckets of `ranges` in the filter's scope with their counts, newest first.
+async fn segments(db: &DatabaseConnection, filter: &Filter, ranges: &[Range]) -> Result<Vec<Segment>, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT CAST(r.grain AS BIGINT) AS grain, r.bucket AS bucket, CAST(SUM(r.n) AS BIGINT) AS n")
+        .push_rollup_scope(Source::of(filter), filter, ranges)
+        .push(" GROUP BY r.grain, r.bucket HAVING SUM(r.n) > 0 ORDER BY r.bucket DESC");
+    Segment::find_by_statement(sql.into_statement()).all(db).await
+}
+
+fn grain_of(segment: &Segment) -> Result<Grain, DbErr> {
+    // Covers hold quarter hours, days and months only.
+    match segment.grain {
+        0 => Ok(Grain::QuarterHour),
+        1 => Ok(Grain::Day),
+        2 => Ok(Grain::Month),
+        other => Err(DbErr::Custom(format!("unexpected rollup grain {other} in a seek"))),
+    }
+}
+
+/// The end of `segment`'s bucket, within the window.
+fn segment_end(segment: &Segment, window: Window) -> Result<i64, DbErr> {
+    let end = bucket_end(grain_of(segment)?, segment.bucket)
+        .ok_or_else(|| DbErr::Custom(format!("rollup bucket {} out of range", segment.bucket)))?;
+    Ok(window.end.map_or(end, |window_end| window_end.min(end)))
+}
+
+fn instant(seconds: i64) -> Result<NaiveDateTime, DbErr> {
+    DateTime::from_timestamp(seconds, 0)
+        .map(|at| at.naive_utc())
+        .ok_or_else(|| DbErr::Custom(format!("instant {seconds} s out of range")))
+}
+
+/// Under a `users` filter: the days (and ragged quarter hours) holding rows `skip .. skip + size`
+/// of the scope, found in one statement over those users' daily counts. Bounding the page by them
+/// on both sides lets every planner read the users' rows of a day or two through
+/// `ix_transaction_user_id_issued_at` instead of all their rows in the window.
+pub async fn seek_page(db: &DatabaseConnection, filter: &Filter, skip: i64, size: i64) -> Result<Seek, DbErr> {
+    let window = Window::of(filter);
+    let segments = segments(db, filter, &cover(window, Grain::Day)).await?;
+    let (mut before_first, mut seen) = (0, 0);
+    let mut first = None;
+    for segment in &segments {
+        if first.is_none() && seen + segment.n > skip {
+            first = Some(segment);
+            before_first = seen;
+        }
+        seen += segment.n;
+        if let Some(first) = first
+            && seen >= skip + size
+        {
+            return Ok(Seek::At {
+                from: Some(instant(segment.bucket)?),
+                before: instant(segment_end(first, window)?)?,
+                skip_within: skip - before_first,
+            });
+        }
+    }
+    // The page runs to the oldest row.
+    match first {
+        Some(first) => {
+            Ok(Seek::At { from: None, before: instant(segment_end(first, window)?)?, skip_within: skip - before_first })
+        }
+        None => Ok(Seek::PastEnd),
+    }
+}
+
 /// Finds the quarter hour holding the `skip`-th row of the scope by walking the rollups' counts
 /// newest first, from months down to days down to quarter hours: at most three small statements
 /// instead of stepping over `skip` rows.
@@ -278,11 +345,7 @@ pub async fn seek(db: &DatabaseConnection, filter: &Filter, skip: i64) -> Result
     let mut ranges = cover(window, Grain::Month);
     let mut skip = skip;
     loop {
-        let mut sql = Sql::new(db.get_database_backend());
-        sql.push("SELECT CAST(r.grain AS BIGINT) AS grain, r.bucket AS bucket, CAST(SUM(r.n) AS BIGINT) AS n")
-            .push_rollup_scope(Source::of(filter), filter, &ranges)
-            .push(" GROUP BY r.grain, r.bucket HAVING SUM(r.n) > 0 ORDER BY r.bucket DESC");
-        let segments = Segment::find_by_statement(sql.into_statement()).all(db).await?;
+        let segments = segments(db, filter, &ranges).await?;
         let Some(segment) = segments.into_iter().find(|segment| {
             let inside = segment.n > skip;
             if !inside {
@@ -292,21 +355,10 @@ pub async fn seek(db: &DatabaseConnection, filter: &Filter, skip: i64) -> Result
         }) else {
             return Ok(Seek::PastEnd);
         };
-        // Covers hold quarter hours, days and months only.
-        let grain = match segment.grain {
-            0 => Grain::QuarterHour,
-            1 => Grain::Day,
-            2 => Grain::Month,
-            other => return Err(DbErr::Custom(format!("unexpected rollup grain {other} in a seek"))),
-        };
-        let end = bucket_end(grain, segment.bucket)
-            .ok_or_else(|| DbErr::Custom(format!("rollup bucket {} out of range", segment.bucket)))?;
-        let end = window.end.map_or(end, |window_end| window_end.min(end));
+        let grain = grain_of(&segment)?;
+        let end = segment_end(&segment, window)?;
         if grain == Grain::QuarterHour {
-            let before = DateTime::from_timestamp(end, 0)
-                .ok_or_else(|| DbErr::Custom(format!("rollup bucket end {end} out of range")))?
-                .naive_utc();
-            return Ok(Seek::At { before, skip_within: skip });
+            return Ok(Seek::At { from: None, before: instant(end)?, skip_within: skip });
         }
         let start = window.start.map_or(segment.bucket, |window_start| window_start.max(segment.bucket));
         let finer = if grain == Grain::Month { Grain::Day } else { Grain::QuarterHour };
