@@ -36,9 +36,12 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
         .sqlx_logging(false)
         // WAL lets readers proceed while a seed or another writer commits.
         .map_sqlx_sqlite_opts(|opts| opts.journal_mode(SqliteJournalMode::Wal).foreign_keys(true))
-        // The gateway's statements are short and re-planned per request: JIT compilation costs
-        // 20–50 ms each and saves nothing (BENCHMARKS.md).
-        .map_sqlx_postgres_opts(|opts| opts.options([("jit", "off")]));
+        // The gateway's statements are short: JIT compilation costs 20–50 ms each and saves
+        // nothing. And their best plan depends on the bound values (a day or a year, one user or
+        // all): after five runs PostgreSQL may switch a prepared statement to a generic plan that
+        // ignores them (a users-filtered page went from 0.2 ms to 30 ms), so every execution is
+        // planned for its values, which costs well under a millisecond (BENCHMARKS.md).
+        .map_sqlx_postgres_opts(|opts| opts.options([("jit", "off"), ("plan_cache_mode", "force_custom_plan")]));
     if let Some(schema) = &config.schema {
         options.set_schema_search_path(schema.clone());
     }
