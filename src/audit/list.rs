@@ -1,7 +1,7 @@
 //! The activity list: one page of the activities in scope, newest first, with the total count.
 
 use chrono::NaiveDateTime;
-use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, FromQueryResult};
 
 use super::Path;
 use super::rollup::{self, Seek};
@@ -110,7 +110,12 @@ pub async fn list(
     };
     let items = async {
         let skip = page.offset();
-        let seek = if fast && !filter.users.is_empty() {
+        // Under a `users` filter PostgreSQL walks `ix_transaction_issued_at_id` backwards and stops
+        // after the page (0.8 ms for three heavy users over a year of 10M), but SQLite's planner
+        // takes the users' index and sorts all their rows in the window (200 ms at 1M): there the
+        // page is bounded first (BENCHMARKS.md).
+        let bound_first = db.get_database_backend() == DbBackend::Sqlite && !filter.users.is_empty();
+        let seek = if fast && bound_first {
             Some(rollup::seek_page(db, filter, skip, page.size).await?)
         } else if fast && skip >= SEEK_FROM_ROW {
             Some(rollup::seek(db, filter, skip).await?)
@@ -150,13 +155,15 @@ async fn rows(
         "SELECT a.id AS id, a.verb AS verb, a.object_type AS object_type, a.object_id AS object_id, \
          t.id AS transaction_id, t.issued_at AS issued_at, t.user_id AS user_id",
     )
-    .push_scope(filter);
-    if let Some(from) = from {
-        rows.push(" AND t.issued_at >= ").bind(from);
-    }
-    if let Some(before) = before {
-        rows.push(" AND t.issued_at < ").bind(before);
-    }
+    // One bound per side, the tighter: SQLite's planner ranges an index over only one of them.
+    .push_scope_between(
+        filter,
+        from.max(filter.utc_start()),
+        match (before, filter.utc_end()) {
+            (Some(before), Some(end)) => Some(before.min(end)),
+            (before, end) => before.or(end),
+        },
+    );
     rows.push(" ORDER BY t.issued_at DESC, a.id DESC LIMIT ").bind(size).push(" OFFSET ").bind(skip);
     ActivityItem::find_by_statement(rows.into_statement()).all(db).await
 }

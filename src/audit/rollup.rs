@@ -303,37 +303,43 @@ fn instant(seconds: i64) -> Result<NaiveDateTime, DbErr> {
         .ok_or_else(|| DbErr::Custom(format!("instant {seconds} s out of range")))
 }
 
-/// Under a `users` filter: the days (and ragged quarter hours) holding rows `skip .. skip + size`
-/// of the scope, found in one statement over those users' daily counts. Bounding the page by them
-/// on both sides lets every planner read the users' rows of a day or two through
-/// `ix_transaction_user_id_issued_at` instead of all their rows in the window.
+/// The span holding rows `skip .. skip + size` of the scope, newest first: the months, then the
+/// days, holding the page's first and last rows, found by walking the rollup counts (two small
+/// statements for a page inside one month). Bounding the page query by it on both sides means a
+/// planner reads a day or two of rows, whichever index it picks.
 pub async fn seek_page(db: &DatabaseConnection, filter: &Filter, skip: i64, size: i64) -> Result<Seek, DbErr> {
     let window = Window::of(filter);
-    let segments = segments(db, filter, &cover(window, Grain::Day)).await?;
-    let (mut before_first, mut seen) = (0, 0);
-    let mut first = None;
-    for segment in &segments {
-        if first.is_none() && seen + segment.n > skip {
-            first = Some(segment);
-            before_first = seen;
+    let mut ranges = cover(window, Grain::Month);
+    let mut skip = skip;
+    loop {
+        let segments = segments(db, filter, &ranges).await?;
+        let (mut seen, mut before_first) = (0, 0);
+        let (mut first, mut last) = (None, None);
+        for segment in &segments {
+            if first.is_none() && seen + segment.n > skip {
+                first = Some(segment);
+                before_first = seen;
+            }
+            seen += segment.n;
+            if first.is_some() && seen >= skip + size {
+                last = Some(segment);
+                break;
+            }
         }
-        seen += segment.n;
-        if let Some(first) = first
-            && seen >= skip + size
-        {
-            return Ok(Seek::At {
-                from: Some(instant(segment.bucket)?),
-                before: instant(segment_end(first, window)?)?,
-                skip_within: skip - before_first,
-            });
+        let Some(first) = first else { return Ok(Seek::PastEnd) };
+        let end = segment_end(first, window)?;
+        let within = skip - before_first;
+        let same = last.is_some_and(|last| last.bucket == first.bucket);
+        if same && grain_of(first)? == Grain::Month {
+            // The whole page is in one month: look at its days.
+            let start = window.start.map_or(first.bucket, |window_start| window_start.max(first.bucket));
+            ranges = cover(Window { start: Some(start), end: Some(end) }, Grain::Day);
+            skip = within;
+            continue;
         }
-    }
-    // The page runs to the oldest row.
-    match first {
-        Some(first) => {
-            Ok(Seek::At { from: None, before: instant(segment_end(first, window)?)?, skip_within: skip - before_first })
-        }
-        None => Ok(Seek::PastEnd),
+        // `last` is `None` when the page runs to the oldest row.
+        let from = last.map(|last| instant(last.bucket)).transpose()?;
+        return Ok(Seek::At { from, before: instant(end)?, skip_within: within });
     }
 }
 

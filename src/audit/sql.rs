@@ -77,12 +77,22 @@ impl Sql {
     /// Writes the `FROM … WHERE …` shared by every audit query: the activities in the filter's
     /// scope, joined to their transaction (`t`) and, when it still exists, its user (`u`).
     pub fn push_scope(&mut self, filter: &Filter) -> &mut Self {
+        self.push_scope_between(filter, filter.utc_start(), filter.utc_end())
+    }
+
+    /// [`Sql::push_scope`] over `[from, to)` (each bound if given) instead of the filter's window.
+    pub fn push_scope_between(
+        &mut self,
+        filter: &Filter,
+        from: Option<NaiveDateTime>,
+        to: Option<NaiveDateTime>,
+    ) -> &mut Self {
         self.push_scope_from();
-        if let Some(start) = filter.utc_start() {
-            self.push(" AND t.issued_at >= ").bind(start);
+        if let Some(from) = from {
+            self.push(" AND t.issued_at >= ").bind(from);
         }
-        if let Some(end) = filter.utc_end() {
-            self.push(" AND t.issued_at < ").bind(end);
+        if let Some(to) = to {
+            self.push(" AND t.issued_at < ").bind(to);
         }
         self.push_scope_filters(filter)
     }
