@@ -36,6 +36,12 @@
 //!
 //! PostgreSQL triggers are statement-level with transition tables, so a multi-row `INSERT` or
 //! `COPY` pays one aggregated upsert per table; SQLite only has row-level triggers.
+//!
+//! **Concurrent writers.** Upserts write keys in key order, so writers meeting on the same hot rows
+//! (the current quarter hour, day and month) wait for each other rather than deadlock. On
+//! PostgreSQL each trigger first share-locks the users whose actions it files ([`share_users`]), so
+//! flagging a user internal cannot interleave with that user's writes. SQLite has one writer at a
+//! time.
 
 use sea_orm_migration::sea_orm::{
     self, ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement, TransactionTrait,
