@@ -443,16 +443,15 @@ fn push_entity_counts(sql: &mut Sql, source: Source, filter: &Filter, ranges: &[
                 .push_ranges(&whole)
                 .push_rollup_filters(Source::Users, filter);
             if !quarters.is_empty() {
-                let instant = |seconds: Option<i64>| {
-                    seconds
-                        .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
-                        .map(|at| at.naive_utc())
-                        .ok_or_else(|| DbErr::Custom("an insights window is closed".into()))
+                // An insights window is closed, so are its ranges.
+                let bound = |seconds: Option<i64>| {
+                    seconds.ok_or_else(|| DbErr::Custom("an open range in an insights window".into())).and_then(instant)
                 };
-                let spans = quarters
-                    .iter()
-                    .map(|range| Ok((instant(range.lo)?, instant(range.hi)?)))
-                    .collect::<Result<Vec<_>, DbErr>>()?;
+                let spans = quarters.iter().map(|range| Ok((bound(range.lo)?, bound(range.hi)?))).collect::<Result<
+                    Vec<_>,
+                    DbErr,
+                >>(
+                )?;
                 sql.push(" UNION ALL SELECT a.object_type, COUNT(*)")
                     .push_scope_within(filter, &spans)
                     .push(" GROUP BY a.object_type");
