@@ -84,8 +84,8 @@ const SEEK_FROM_ROW: i64 = 1_000;
 
 /// The page of activities in the filter's scope, ordered `issued_at` DESC then `activity.id` DESC.
 /// The count (unless skipped) and the page run side by side; the count reads the rollups when
-/// they can answer, and a deep page, or any page under a `users` filter, is first located through
-/// them ([`rollup::seek`], [`rollup::seek_page`]).
+/// they can answer, and a deep page (or, on SQLite, any page under a `users` filter) is first
+/// located through them ([`rollup::seek`], [`rollup::seek_page`]).
 pub async fn list(
     db: &DatabaseConnection,
     filter: &Filter,
