@@ -1,7 +1,8 @@
 //! The audit queries, as plain async functions over a [`DatabaseConnection`]: the activity page
 //! ([`list`]) and the insights ([`insights`]). Both faces call these and nothing else touches SQL.
-//! Long windows are answered from pre-aggregated counts ([`rollup`]), short ones and the rows
-//! themselves from the log.
+//! Counts (totals, the chart, the top figures, where a deep page starts) come from the
+//! trigger-maintained rollups ([`rollup`]); the rows themselves, and offsets the rollups cannot
+//! answer, come from the log.
 //!
 //! All SQL is written here as text, bound through [`sql::Sql`] so values never enter it; the few
 //! places where SQLite and PostgreSQL differ live in [`sql::Dialect`].
