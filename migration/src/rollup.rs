@@ -117,18 +117,23 @@ pub fn create_tables(backend: DbBackend) -> Vec<String> {
     tables.chain(by_user).collect()
 }
 
+/// Whole seconds since the Unix epoch of a `TIMESTAMP` column holding UTC, rounded down (a SQL
+/// expression). The gateway's queries use the same one, so buckets and day indexes agree.
+pub fn epoch_seconds(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"),
+        // SQLite keeps timestamps as `YYYY-MM-DD HH:MM:SS[.ffffff]` text; `%s` truncates.
+        _ => format!("CAST(strftime('%s', {column}) AS INTEGER)"),
+    }
+}
+
 /// Seconds since the epoch of the start of `column`'s bucket for the grain in `grain` (a SQL
 /// expression); floors correctly before 1970 too.
 fn bucket(backend: DbBackend, column: &str, grain: &str) -> String {
-    let (seconds, month) = match backend {
-        DbBackend::Postgres => (
-            format!("CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"),
-            format!("CAST(EXTRACT(EPOCH FROM date_trunc('month', {column})) AS BIGINT)"),
-        ),
-        _ => (
-            format!("CAST(strftime('%s', {column}) AS INTEGER)"),
-            format!("CAST(strftime('%s', {column}, 'start of month') AS INTEGER)"),
-        ),
+    let seconds = epoch_seconds(backend, column);
+    let month = match backend {
+        DbBackend::Postgres => format!("CAST(EXTRACT(EPOCH FROM date_trunc('month', {column})) AS BIGINT)"),
+        _ => format!("CAST(strftime('%s', {column}, 'start of month') AS INTEGER)"),
     };
     let floor = |width: i64| format!("{seconds} - ((({seconds}) % {width}) + {width}) % {width}");
     format!(
@@ -479,10 +484,7 @@ struct Span {
 /// month (the migration fills the new tables with it; [`rebuild`] empties them first).
 pub async fn backfill(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
-    let epoch = |column: &str| match backend {
-        DbBackend::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"),
-        _ => format!("CAST(strftime('%s', {column}) AS INTEGER)"),
-    };
+    let epoch = |column: &str| epoch_seconds(backend, column);
     let span = Span::find_by_statement(Statement::from_string(
         backend,
         format!(

@@ -21,11 +21,7 @@ impl Dialect {
 
     /// Whole seconds since the Unix epoch of a `TIMESTAMP` column holding UTC, rounded down.
     pub fn epoch_seconds(self, column: &str) -> String {
-        match self.0 {
-            DbBackend::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"),
-            // SQLite keeps timestamps as `YYYY-MM-DD HH:MM:SS[.ffffff]` text; `%s` truncates.
-            _ => format!("CAST(strftime('%s', {column}) AS INTEGER)"),
-        }
+        migration::rollup::epoch_seconds(self.0, column)
     }
 
     /// A collation that orders text by bytes (PostgreSQL's default follows the locale).
