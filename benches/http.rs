@@ -30,8 +30,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use audit_gateway::app::{self, AppState};
+use audit_gateway::app;
 use audit_gateway::db::{self, DbConfig};
+use audit_gateway::state::AppState;
 use audit_gateway::{seed, tokens};
 use chrono::NaiveDate;
 use clap::Parser;
@@ -321,7 +322,7 @@ async fn main() {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the capture server");
     let capture_base = format!("http://{}", listener.local_addr().expect("capture address"));
-    tokio::spawn(app::serve(listener, AppState::new(capture_db)));
+    tokio::spawn(app::serve(listener, AppState::new(capture_db), std::future::pending()));
 
     eprintln!(
         "benchmarking {} shapes on {activities} activities / {transactions} transactions ({backend:?}), \

@@ -1,102 +1,63 @@
-//! The HTTP application: routes, shared state, the GraphQL handler, health checks, serving.
+//! The HTTP application: the routes, and the layers every request passes through. `app` only
+//! assembles; the faces own their handlers ([`crate::rest`], [`crate::graphql::http`]),
+//! [`crate::admission`] guards the data routes and [`crate::edge`] finishes every response.
 
-use std::time::Instant;
+use std::future::Future;
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use sea_orm::DatabaseConnection;
 use serde_json::json;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 
-use crate::auth;
 use crate::error::AppError;
-use crate::graphql::{self, AuditSchema, loader::UserLoader};
-use crate::rest;
-
-/// What every handler shares. Cheap to clone: both parts are handles.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub schema: AuditSchema,
-}
-
-impl AppState {
-    pub fn new(db: DatabaseConnection) -> Self {
-        AppState { schema: graphql::build_schema(db.clone()), db }
-    }
-}
+use crate::state::AppState;
+use crate::{admission, edge, graphql, rest, server};
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
+    let limits = state.limits.clone();
+    let admitted = middleware::from_fn_with_state(state.clone(), admission::admit);
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql_handler))
+        .route("/graphql", post(graphql::http::execute))
         .route("/api/activity", get(rest::list_activity))
         .route("/api/activity/insights", get(rest::activity_insights))
+        .route_layer(admitted)
+        // Routes below are not admitted: they need no token.
+        .route("/graphql", get(graphql::http::playground))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .layer(middleware::from_fn(log_request))
+        // Innermost first: the deadline and the body limit hold for every route, every error gets
+        // a JSON body and every response the security headers, and the access log, outermost,
+        // sees the final status.
+        //
+        // Refuses a declared length over the limit at once, and stops reading an undeclared one
+        // there; nothing is buffered before admission anyway.
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, limits.request_timeout))
+        .layer(CatchPanicLayer::new())
+        .layer(middleware::from_fn(edge::json_errors))
+        // Responses carry user names and e-mail addresses: no cache may keep them.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(middleware::from_fn(edge::access_log))
         .with_state(state)
 }
 
-/// Serves `router` on `listener` until Ctrl-C.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            // If the signal handler cannot be installed, serve until killed.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await
-}
-
-/// GraphiQL loads without a token; the user pastes `Authorization` into its headers pane.
-async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
-}
-
-async fn graphql_handler(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
-    let admin = match auth::authenticate(&state.db, &headers).await {
-        Ok(admin) => admin,
-        Err(error) => return graphql_error_response(error),
-    };
-    let request = request.into_inner().data(admin).data(UserLoader::for_request(state.db.clone()));
-    let mut response = state.schema.execute(request).await;
-    for error in &mut response.errors {
-        // Parse and validation errors (a bad enum value, a malformed `Date`) carry no code of
-        // their own; they are all the client's input.
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", "BAD_USER_INPUT");
-        }
-    }
-    let unavailable = response.errors.iter().any(|error| {
-        error.extensions.as_ref().and_then(|ext| ext.get("code"))
-            == Some(&async_graphql::Value::from("SERVICE_UNAVAILABLE"))
-    });
-    let mut http = GraphQLResponse::from(response).into_response();
-    if unavailable {
-        *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    }
-    http
-}
-
-/// An error before execution (authentication, availability) in GraphQL's response shape, with
-/// the matching HTTP status.
-fn graphql_error_response(error: AppError) -> Response {
-    let status = error.status();
-    let graphql_error = error.into_graphql().into_server_error(Default::default());
-    let body = json!({ "data": null, "errors": [graphql_error] });
-    let mut response = (status, Json(body)).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    response
+/// Serves the application on `listener` until `shutdown` resolves (see [`server::serve`]).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let limits = state.limits.clone();
+    server::serve(listener, router(state), &limits, shutdown).await
 }
 
 /// Liveness: answers without auth and without touching the database.
@@ -104,18 +65,14 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers (at once 503 while it is known to be away).
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
-        Err(error) => AppError::Unavailable(error).into_response(),
+    if state.availability.is_down() {
+        return AppError::Unavailable(None).into_response();
     }
-}
-
-async fn log_request(request: Request, next: Next) -> Response {
-    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    let started = Instant::now();
-    let response = next.run(request).await;
-    tracing::info!(%method, %path, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_secs_f64() * 1e3, "request");
-    response
+    let response = match state.db.ping().await {
+        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Err(error) => AppError::Unavailable(Some(error)).into_response(),
+    };
+    state.availability.observe(&state.db, response)
 }

@@ -1,14 +1,12 @@
 //! Bearer-token authentication: every data request must come from an `Admin`.
 //!
-//! REST handlers take the [`Admin`] extractor; the GraphQL handler calls [`authenticate`] itself so
-//! it can answer in GraphQL's error shape. Either way a missing, malformed, unknown, expired or
-//! revoked token is a 401 and a non-Admin's token a 403.
+//! [`crate::admission`] calls [`authenticate`] in front of every data route and renders its errors
+//! in the face's shape: a missing, malformed, unknown, expired or revoked token is a 401 and a
+//! non-Admin's token a 403.
 
-use axum::extract::FromRequestParts;
-use axum::http::{HeaderMap, header, request::Parts};
+use axum::http::{HeaderMap, header};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::tokens;
 use entity::{api_token, users};
@@ -47,12 +45,4 @@ pub async fn authenticate(db: &DatabaseConnection, headers: &HeaderMap) -> Resul
         return Err(AppError::Forbidden);
     }
     Ok(Admin { user_id: user.id, token_id: token.id })
-}
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        authenticate(&state.db, &parts.headers).await
-    }
 }

@@ -2,15 +2,17 @@
 //! from the doc comments below.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use sea_orm::DatabaseConnection;
 
-use crate::app::{self, AppState};
 use crate::db::{self, DEFAULT_DATABASE_URL, DbConfig};
 use crate::seed::{self, SeedConfig};
-use crate::{graphql, tokens};
+use crate::state::{AppState, Limits};
+use crate::{app, graphql, server, tokens};
 
 /// A GraphQL (and REST) gateway over an application's audit log.
 #[derive(Debug, Parser)]
@@ -21,8 +23,18 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
+    /// Log lines as text (coloured only on a terminal) or as one JSON object per line.
+    #[arg(long, env = "AUDIT_GATEWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +69,38 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "AUDIT_GATEWAY_BIND", default_value = "127.0.0.1:8000")]
     pub bind: SocketAddr,
+    /// Request bodies larger than this many bytes get 413 before they are read.
+    #[arg(long, env = "AUDIT_GATEWAY_MAX_BODY_BYTES", default_value_t = Limits::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// Seconds a request may take; past them its database statement is cancelled and it gets 504.
+    #[arg(long, env = "AUDIT_GATEWAY_REQUEST_TIMEOUT", default_value_t = Limits::DEFAULT_REQUEST_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+    /// Seconds a client may take to send a request's headers (or to start its next request on a
+    /// kept-alive connection) before the connection is closed.
+    #[arg(long, env = "AUDIT_GATEWAY_HEADER_READ_TIMEOUT", default_value_t = Limits::DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout: u64,
+    /// Seconds a connection may stay silent in both directions before it is closed.
+    #[arg(long, env = "AUDIT_GATEWAY_IDLE_TIMEOUT", default_value_t = Limits::DEFAULT_IDLE_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+    /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
+    #[arg(long, env = "AUDIT_GATEWAY_DRAIN_TIMEOUT", default_value_t = Limits::DEFAULT_DRAIN_TIMEOUT.as_secs())]
+    pub drain_timeout: u64,
+    /// Requests per minute each token may make (429 with `Retry-After` past it). Default: no limit.
+    #[arg(long, env = "AUDIT_GATEWAY_RATE_LIMIT_PER_MINUTE")]
+    pub rate_limit_per_minute: Option<NonZeroU32>,
+}
+
+impl ServeArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: Duration::from_secs(self.request_timeout),
+            header_read_timeout: Duration::from_secs(self.header_read_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            drain_timeout: Duration::from_secs(self.drain_timeout),
+            rate_limit_per_minute: self.rate_limit_per_minute,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -117,10 +161,11 @@ pub async fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Command::Serve(args) => {
-            let db = open(url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)).await?;
-            serve(db, args.bind).await
+            let url = url.as_deref().unwrap_or(DEFAULT_DATABASE_URL);
+            open(url).await?.close().await?;
+            serve(url, &args).await
         }
-        Command::Demo(args) => demo(url, args.bind).await,
+        Command::Demo(args) => demo(url, &args).await,
         Command::Seed(args) => {
             let db = open(url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)).await?;
             let config = SeedConfig {
@@ -163,10 +208,17 @@ async fn open(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
     Ok(db)
 }
 
-async fn serve(db: DatabaseConnection, bind: SocketAddr) -> CliResult {
-    let listener = tokio::net::TcpListener::bind(bind).await?;
+/// Serves the (migrated) database at `url` until SIGTERM or SIGINT. The pool is the serving one:
+/// PostgreSQL cancels its statements at the request deadline.
+async fn serve(url: &str, args: &ServeArgs) -> CliResult {
+    let limits = args.limits();
+    let mut config = DbConfig::new(url);
+    config.statement_timeout = Some(limits.request_timeout);
+    let db = db::connect(&config).await?;
+    let listener = tokio::net::TcpListener::bind(args.bind).await?;
     tracing::info!(address = %listener.local_addr()?, "audit-gateway listening");
-    app::serve(listener, AppState::new(db)).await?;
+    app::serve(listener, AppState::with_limits(db, limits), server::shutdown_signal()).await?;
+    tracing::info!("audit-gateway stopped");
     Ok(())
 }
 
@@ -202,7 +254,8 @@ async fn token(db: &DatabaseConnection, command: TokenCommand) -> CliResult {
 /// The demo's own SQLite file, rebuilt on every run so its year always ends yesterday.
 const DEMO_DATABASE_FILE: &str = "audit-demo.db";
 
-async fn demo(url: Option<String>, bind: SocketAddr) -> CliResult {
+async fn demo(url: Option<String>, args: &ServeArgs) -> CliResult {
+    let bind = args.bind;
     let url = match url {
         Some(url) => url,
         None => {
@@ -246,5 +299,6 @@ audit-gateway demo: {users} users, {actions} activities over the year ending {en
         actions = report.actions,
         token = token.secret,
     );
-    serve(db, bind).await
+    db.close().await?;
+    serve(&url, args).await
 }

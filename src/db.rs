@@ -16,11 +16,15 @@ pub struct DbConfig {
     /// PostgreSQL schema to use instead of `public` (tests get a fresh one each).
     pub schema: Option<String>,
     pub max_connections: u32,
+    /// PostgreSQL cancels any of the gateway's statements that runs longer than this (the
+    /// request deadline, so no statement outlives the request it serves). SQLite has no
+    /// equivalent: there the cost limit bounds what one request can ask for.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl DbConfig {
     pub fn new(url: impl Into<String>) -> Self {
-        DbConfig { url: url.into(), schema: None, max_connections: 16 }
+        DbConfig { url: url.into(), schema: None, max_connections: 16, statement_timeout: None }
     }
 }
 
@@ -35,13 +39,17 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
         .acquire_timeout(Duration::from_secs(3))
         .sqlx_logging(false)
         // WAL lets readers proceed while a seed or another writer commits.
-        .map_sqlx_sqlite_opts(|opts| opts.journal_mode(SqliteJournalMode::Wal).foreign_keys(true))
-        // The gateway's statements are short: JIT compilation costs 20–50 ms each and saves
-        // nothing. And their best plan depends on the bound values (a day or a year, one user or
-        // all): after five runs PostgreSQL may switch a prepared statement to a generic plan that
-        // ignores them (a users-filtered page went from 0.2 ms to 30 ms), so every execution is
-        // planned for its values, which costs well under a millisecond (BENCHMARKS.md).
-        .map_sqlx_postgres_opts(|opts| opts.options([("jit", "off"), ("plan_cache_mode", "force_custom_plan")]));
+        .map_sqlx_sqlite_opts(|opts| opts.journal_mode(SqliteJournalMode::Wal).foreign_keys(true));
+    // The gateway's statements are short: JIT compilation costs 20–50 ms each and saves
+    // nothing. And their best plan depends on the bound values (a day or a year, one user or
+    // all): after five runs PostgreSQL may switch a prepared statement to a generic plan that
+    // ignores them (a users-filtered page went from 0.2 ms to 30 ms), so every execution is
+    // planned for its values, which costs well under a millisecond (BENCHMARKS.md).
+    let mut settings = vec![("jit", "off".to_owned()), ("plan_cache_mode", "force_custom_plan".to_owned())];
+    if let Some(timeout) = config.statement_timeout {
+        settings.push(("statement_timeout", timeout.as_millis().to_string()));
+    }
+    options.map_sqlx_postgres_opts(move |opts| opts.options(settings.iter().map(|(k, v)| (*k, v.as_str()))));
     if let Some(schema) = &config.schema {
         options.set_schema_search_path(schema.clone());
     }

@@ -2,14 +2,17 @@
 //! (REST, in the shape of the original Audit API) and a GraphQL error with `extensions.code`.
 //!
 //! Internal errors are logged with their cause and shown to clients only as a generic message:
-//! no SQL, driver message or stack text ever reaches a response.
+//! no SQL, driver message or stack text ever reaches a response. A leaf: it knows the filter's
+//! fields and nothing of the faces.
+
+use std::time::Duration;
 
 use async_graphql::ErrorExtensions;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::filter::FieldError;
+use crate::filter::{Field, FieldError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -22,34 +25,82 @@ pub enum AppError {
     /// One entry per bad parameter.
     #[error("invalid input")]
     InvalidInput(Vec<FieldError>),
-    /// The database cannot be reached right now.
+    /// The token has used up its rate; it may try again after `retry_after`.
+    #[error("Too many requests")]
+    RateLimited { retry_after: Duration },
+    /// The database cannot be reached right now: the cause, or `None` when the gateway already
+    /// knows it is away and did not try.
     #[error("Service unavailable")]
-    Unavailable(#[source] sea_orm::DbErr),
+    Unavailable(#[source] Option<sea_orm::DbErr>),
+    /// The request's deadline passed and its database statement was cancelled.
+    #[error("Request timed out")]
+    Timeout,
     /// Anything else: a bug or an unexpected database answer.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The names a face gives to the filter's fields (`start_date` on REST, `startDate` on GraphQL).
-pub type FieldNamer = fn(crate::filter::Field) -> &'static str;
+pub type FieldNamer = fn(Field) -> &'static str;
 
-impl From<sea_orm::DbErr> for AppError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        if is_unavailable(&err) { AppError::Unavailable(err) } else { AppError::Internal(Box::new(err)) }
+/// Which face an error is rendered for.
+#[derive(Clone, Copy)]
+pub enum Face {
+    /// A REST body, naming fields as `FieldNamer` says.
+    Rest(FieldNamer),
+    GraphQL,
+}
+
+impl Face {
+    /// The face that serves `path`.
+    pub fn of(path: &str) -> Face {
+        if path == "/graphql" { Face::GraphQL } else { Face::Rest(Field::rest_name) }
     }
 }
 
-/// Whether an error means the database is away (refused or dropped connections, pool time-outs)
-/// rather than broken: those are a 503 the client may retry, and the pool recovers by itself.
-fn is_unavailable(err: &sea_orm::DbErr) -> bool {
+/// Marks a response that found the database away, so the admission layer can fail fast until it
+/// returns.
+#[derive(Clone, Copy, Debug)]
+pub struct DatabaseAway;
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        match classify(&err) {
+            DbFailure::Away => AppError::Unavailable(Some(err)),
+            DbFailure::Cancelled => AppError::Timeout,
+            DbFailure::Other => AppError::Internal(Box::new(err)),
+        }
+    }
+}
+
+enum DbFailure {
+    /// Refused, reset or terminated connections, pool time-outs: a 503 the client may retry;
+    /// the pool reconnects by itself.
+    Away,
+    /// PostgreSQL cancelled the statement at `statement_timeout`: the request's deadline.
+    Cancelled,
+    Other,
+}
+
+fn classify(err: &sea_orm::DbErr) -> DbFailure {
     use sea_orm::sqlx::Error as Sqlx;
     use sea_orm::{DbErr, RuntimeErr};
-    match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Query(RuntimeErr::SqlxError(cause)) | DbErr::Exec(RuntimeErr::SqlxError(cause)) => {
-            matches!(cause.as_ref(), Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed)
-        }
-        _ => false,
+    let cause = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return DbFailure::Away,
+        DbErr::Query(RuntimeErr::SqlxError(cause)) | DbErr::Exec(RuntimeErr::SqlxError(cause)) => cause,
+        _ => return DbFailure::Other,
+    };
+    match cause.as_ref() {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => DbFailure::Away,
+        Sqlx::Database(db) => match db.code().as_deref() {
+            // query_canceled: our statement_timeout (nobody else cancels the gateway's statements).
+            Some("57014") => DbFailure::Cancelled,
+            // admin_shutdown, crash_shutdown, cannot_connect_now, and class 08 (connection exception).
+            Some("57P01" | "57P02" | "57P03") => DbFailure::Away,
+            Some(code) if code.starts_with("08") => DbFailure::Away,
+            _ => DbFailure::Other,
+        },
+        _ => DbFailure::Other,
     }
 }
 
@@ -63,7 +114,9 @@ impl AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Timeout => StatusCode::GATEWAY_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,7 +127,9 @@ impl AppError {
             AppError::Unauthenticated => "UNAUTHENTICATED",
             AppError::Forbidden => "FORBIDDEN",
             AppError::InvalidInput(_) => "BAD_USER_INPUT",
+            AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            AppError::Timeout => "TIMEOUT",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -82,7 +137,7 @@ impl AppError {
     /// Logs what clients must not see. Called once, where the error is rendered.
     fn log(&self) {
         match self {
-            AppError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            AppError::Unavailable(Some(cause)) => tracing::warn!(error = %cause, "database unavailable"),
             AppError::Internal(cause) => {
                 let mut chain = cause.to_string();
                 let mut source = cause.source();
@@ -124,36 +179,66 @@ impl AppError {
 
     /// Renders as a REST response whose 422 entries carry the names `name` gives the fields.
     pub fn into_rest_response(self, name: FieldNamer) -> Response {
-        self.log();
-        let mut response = (self.status(), axum::Json(self.rest_body(name))).into_response();
-        if matches!(self, AppError::Unauthenticated) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        self.render(Face::Rest(name))
+    }
+
+    /// Renders for `face`: REST's body, or GraphQL's `{data: null, errors}` for errors raised
+    /// before execution (authentication, rate, availability). The status and headers are the same.
+    pub fn render(self, face: Face) -> Response {
+        let body = match face {
+            Face::Rest(name) => {
+                self.log();
+                self.rest_body(name)
+            }
+            Face::GraphQL => {
+                let error = self.graphql_error().into_server_error(Default::default());
+                json!({ "data": null, "errors": [error] })
+            }
+        };
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            AppError::Unauthenticated => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            AppError::RateLimited { retry_after } => {
+                // Whole seconds, rounded up: retrying earlier would only be refused again.
+                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+            }
+            AppError::Unavailable(Some(_)) => {
+                response.extensions_mut().insert(DatabaseAway);
+            }
+            _ => {}
         }
         response
     }
 
-    /// The GraphQL error. Built explicitly: a bare `?` would drop the extensions.
+    /// The GraphQL error (logging what clients must not see). Built explicitly: a bare `?` would
+    /// drop the extensions.
     pub fn into_graphql(self) -> async_graphql::Error {
+        self.graphql_error()
+    }
+
+    fn graphql_error(&self) -> async_graphql::Error {
         self.log();
-        let message = match &self {
-            AppError::InvalidInput(errors) => errors
-                .iter()
-                .map(|e| format!("{}: {}", crate::graphql::field_name(e.field), e.msg))
-                .collect::<Vec<_>>()
-                .join("; "),
+        let message = match self {
+            AppError::InvalidInput(errors) => {
+                errors.iter().map(|e| format!("{}: {}", e.field.graphql_name(), e.msg)).collect::<Vec<_>>().join("; ")
+            }
             AppError::Internal(_) => "Internal server error".to_owned(),
             other => other.to_string(),
         };
         let mut error = async_graphql::Error::new(message);
         let code = self.code();
         error = error.extend_with(|_, ext| ext.set("code", code));
-        if let AppError::InvalidInput(errors) = &self
+        if let AppError::InvalidInput(errors) = self
             && let Some(first) = errors.first()
         {
             let fields: Vec<async_graphql::Value> =
-                errors.iter().map(|e| async_graphql::Value::from(crate::graphql::field_name(e.field))).collect();
+                errors.iter().map(|e| async_graphql::Value::from(e.field.graphql_name())).collect();
             error = error.extend_with(|_, ext| {
-                ext.set("field", crate::graphql::field_name(first.field));
+                ext.set("field", first.field.graphql_name());
                 ext.set("fields", async_graphql::Value::List(fields));
             });
         }
@@ -163,6 +248,6 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        self.into_rest_response(crate::rest::rest_field_name)
+        self.render(Face::Rest(Field::rest_name))
     }
 }

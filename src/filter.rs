@@ -24,6 +24,38 @@ pub enum Field {
     Size,
 }
 
+impl Field {
+    /// The name REST's query string gives the field (`start_date`).
+    pub fn rest_name(self) -> &'static str {
+        match self {
+            Field::Users => "users",
+            Field::Actions => "actions",
+            Field::StartDate => "start_date",
+            Field::EndDate => "end_date",
+            Field::Timeframe => "timeframe",
+            Field::Offset => "offset",
+            Field::IncludeInternal => "include_internal",
+            Field::Page => "page",
+            Field::Size => "size",
+        }
+    }
+
+    /// The name GraphQL's `ActivityFilter` and `PageInput` give the field (`startDate`).
+    pub fn graphql_name(self) -> &'static str {
+        match self {
+            Field::Users => "users",
+            Field::Actions => "actions",
+            Field::StartDate => "startDate",
+            Field::EndDate => "endDate",
+            Field::Timeframe => "timeframe",
+            Field::Offset => "offset",
+            Field::IncludeInternal => "includeInternal",
+            Field::Page => "page",
+            Field::Size => "size",
+        }
+    }
+}
+
 /// One bad parameter, worded like pydantic v1 so existing clients of the Audit API keep working.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {

@@ -9,32 +9,16 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::audit::{self, PageRequest};
-use crate::auth::Admin;
 use crate::error::AppError;
 use crate::filter::{self, Field, FieldError, Filter, FilterInput, Purpose, Timeframe};
-
-/// A filter field as the query string names it.
-pub fn rest_field_name(field: Field) -> &'static str {
-    match field {
-        Field::Users => "users",
-        Field::Actions => "actions",
-        Field::StartDate => "start_date",
-        Field::EndDate => "end_date",
-        Field::Timeframe => "timeframe",
-        Field::Offset => "offset",
-        Field::IncludeInternal => "include_internal",
-        Field::Page => "page",
-        Field::Size => "size",
-    }
-}
+use crate::state::AppState;
 
 /// The insights endpoint calls the window's end `report_date`.
 fn insights_field_name(field: Field) -> &'static str {
     match field {
         Field::EndDate => "report_date",
-        other => rest_field_name(other),
+        other => other.rest_name(),
     }
 }
 
@@ -174,7 +158,7 @@ impl From<entity::users::Model> for UserBody {
 }
 
 /// `GET /api/activity`
-pub async fn list_activity(State(state): State<AppState>, _admin: Admin, RawQuery(query): RawQuery) -> Response {
+pub async fn list_activity(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let params = Params::new(query);
     let mut errors = Errors::default();
     let filter = parse_filter(&params, "end_date", Purpose::List, &mut errors);
@@ -182,11 +166,11 @@ pub async fn list_activity(State(state): State<AppState>, _admin: Admin, RawQuer
     let size = optional(&mut errors, &params, "size", |t| parse_int(Field::Size, t));
     let page = PageRequest::parse(page, size).map_err(|e| errors.0.extend(e)).ok();
     let (Some(filter), Some(page), true) = (filter, page, errors.0.is_empty()) else {
-        return AppError::InvalidInput(errors.0).into_rest_response(rest_field_name);
+        return AppError::InvalidInput(errors.0).into_rest_response(Field::rest_name);
     };
     match activity_body(&state, &filter, page).await {
         Ok(body) => Json(body).into_response(),
-        Err(error) => error.into_rest_response(rest_field_name),
+        Err(error) => error.into_rest_response(Field::rest_name),
     }
 }
 
@@ -253,7 +237,7 @@ struct DayBody {
 }
 
 /// `GET /api/activity/insights`
-pub async fn activity_insights(State(state): State<AppState>, _admin: Admin, RawQuery(query): RawQuery) -> Response {
+pub async fn activity_insights(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let params = Params::new(query);
     let mut errors = Errors::default();
     let filter = parse_filter(&params, "report_date", Purpose::Insights, &mut errors);

@@ -36,7 +36,7 @@ impl PageRequest {
     }
 
     /// Rows to skip; saturates for absurd page numbers, which then simply come back empty.
-    fn offset(self) -> i64 {
+    pub fn offset(self) -> i64 {
         (self.page - 1).saturating_mul(self.size)
     }
 }

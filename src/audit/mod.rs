@@ -7,6 +7,7 @@
 //! All SQL is written here as text, bound through [`sql::Sql`] so values never enter it; the few
 //! places where SQLite and PostgreSQL differ live in [`sql::Dialect`].
 
+pub mod cost;
 pub mod insights;
 pub mod list;
 pub mod rollup;
@@ -14,6 +15,7 @@ mod sql;
 
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
+pub use cost::{Work, cost};
 pub use insights::{DailyActions, Insights, TopActor, TopEntityType, insights};
 pub use list::{ActivityItem, ActivityPage, PageRequest, Total, list};
 

@@ -2,9 +2,11 @@
 //!
 //! Shape and data are kept apart (STYLE.md point 6): [`schema_builder`] declares the types and
 //! limits, [`export_sdl`] prints `schema.graphql` without any database, and [`build_schema`] adds
-//! the connection. The HTTP handler lives in [`crate::app`], which authenticates the caller and
-//! attaches a fresh [`loader::UserLoader`] to each request.
+//! the connection and the request limits ([`limits`]). [`http`] is the HTTP handler; it attaches a
+//! fresh [`loader::UserLoader`] to each request.
 
+pub mod http;
+mod limits;
 pub mod loader;
 mod query;
 mod types;
@@ -12,7 +14,6 @@ mod types;
 use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
-use crate::filter::Field;
 pub use query::Query;
 
 pub type AuditSchema = Schema<Query, EmptyMutation, EmptySubscription>;
@@ -31,22 +32,7 @@ pub fn export_sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-/// The executable schema over `db`.
+/// The executable schema over `db`, with the request limits.
 pub fn build_schema(db: DatabaseConnection) -> AuditSchema {
-    schema_builder().data(db).finish()
-}
-
-/// A filter field as GraphQL names it, for `BAD_USER_INPUT` errors.
-pub fn field_name(field: Field) -> &'static str {
-    match field {
-        Field::Users => "users",
-        Field::Actions => "actions",
-        Field::StartDate => "startDate",
-        Field::EndDate => "endDate",
-        Field::Timeframe => "timeframe",
-        Field::Offset => "offset",
-        Field::IncludeInternal => "includeInternal",
-        Field::Page => "page",
-        Field::Size => "size",
-    }
+    schema_builder().extension(limits::RequestLimits).data(db).finish()
 }

@@ -18,7 +18,7 @@ fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
 }
 
 /// Checks the filter against every rule, reporting all bad fields at once.
-fn parse_filter(filter: Option<ActivityFilter>, purpose: Purpose) -> Result<Filter, Vec<FieldError>> {
+pub(super) fn parse_filter(filter: Option<ActivityFilter>, purpose: Purpose) -> Result<Filter, Vec<FieldError>> {
     Filter::parse(filter.unwrap_or_default().into_input()?, purpose, Utc::now())
 }
 

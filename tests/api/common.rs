@@ -5,8 +5,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use audit_gateway::app::{self, AppState};
+use audit_gateway::app;
 use audit_gateway::db::{self, DbConfig};
+use audit_gateway::state::AppState;
 use audit_gateway::tokens;
 use chrono::NaiveDateTime;
 use entity::{activity, transaction, users};
@@ -122,7 +123,7 @@ impl TestApp {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
-        tokio::spawn(async move { axum::serve(listener, app::router(AppState::new(server_db))).await });
+        tokio::spawn(app::serve(listener, AppState::new(server_db), std::future::pending()));
         TestApp { address, test_db, client: reqwest::Client::new(), token, statements }
     }
 

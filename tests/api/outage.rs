@@ -3,8 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use audit_gateway::app::{self, AppState};
+use audit_gateway::app;
 use audit_gateway::db::{self, DbConfig};
+use audit_gateway::state::AppState;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;

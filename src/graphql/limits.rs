@@ -1,0 +1,407 @@
+//! What a GraphQL request may cost, checked before the gateway spends work on it. Each check runs
+//! before the step whose work it bounds:
+//!
+//! 1. **Before parsing**, on the text: at most [`MAX_DOCUMENT_BYTES`], and lists, input objects
+//!    and selection sets nested at most [`MAX_NESTING`] deep. The parser recurses once per level,
+//!    so a 4 KB document nested 2,000 deep would otherwise overflow its stack and abort the
+//!    process. Variables (JSON) are held to the same nesting.
+//! 2. **Before validation**, on the parsed document: fragment spreads may expand to at most
+//!    [`MAX_SELECTIONS`] selections, counted once per fragment (doubling fragments would make
+//!    validation's work exponential), and no fragment may spread itself.
+//! 3. **Before execution**: the database work the operation asks for, estimated by
+//!    [`audit::cost`] for each `activityInsights`, counted `activity` and page, summed over
+//!    aliases and fragments, must fit in [`REQUEST_BUDGET`].
+//!
+//! Every refusal is `BAD_USER_INPUT` with `extensions.limit` naming the limit.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
+use async_graphql::parser::types::{ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet};
+use async_graphql::{InputType, Name, Request, ServerError, ServerResult, Value, Variables};
+
+use super::query::parse_filter;
+use super::types::{ActivityFilter, PageInput};
+use crate::audit::{self, PageRequest, Work};
+use crate::filter::{Filter, Purpose};
+
+/// Longest document accepted, in bytes.
+pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
+/// Deepest nesting of values (lists, input objects), and of selection sets, accepted.
+pub const MAX_NESTING: usize = 32;
+/// Most selections a document may expand to once its fragments are spread.
+pub const MAX_SELECTIONS: u64 = 10_000;
+/// Most database work one request may ask for, in [`audit::cost`]'s units (days of the log read
+/// row by row): one ten-year aggregate over the log (3,660) twice over, or hundreds of figures
+/// the rollups answer.
+pub const REQUEST_BUDGET: u64 = 10_000;
+
+/// The extension that enforces the limits; registered on the schema.
+pub struct RequestLimits;
+
+impl ExtensionFactory for RequestLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RequestLimits)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for RequestLimits {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        check_text(&request.query)?;
+        check_variables(&request.variables)?;
+        let document = async_graphql::parser::parse_query(&request.query).map_err(ServerError::from)?;
+        check_expansion(&document)?;
+        let cost = request_cost(&document, request.operation_name.as_deref(), &request.variables);
+        if cost > REQUEST_BUDGET {
+            return Err(refusal(
+                "cost",
+                format!(
+                    "the request asks for {cost} units of database work, more than the {REQUEST_BUDGET} a request \
+                     may use: ask for fewer or shorter windows"
+                ),
+            ));
+        }
+        // Parsed once: async-graphql validates and executes this document.
+        request.set_parsed_query(document);
+        next.run(ctx, request).await
+    }
+}
+
+fn refusal(limit: &str, message: String) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    extensions.set("code", "BAD_USER_INPUT");
+    extensions.set("limit", limit);
+    error
+}
+
+fn too_deep() -> ServerError {
+    refusal("nesting", format!("the document nests values or selections deeper than {MAX_NESTING}"))
+}
+
+/// Size and nesting, read from the text without parsing it. Strings and comments are skipped;
+/// brackets inside an argument or variable list (`(…)`) are values, the others selection sets.
+fn check_text(query: &str) -> ServerResult<()> {
+    if query.len() > MAX_DOCUMENT_BYTES {
+        return Err(refusal(
+            "documentSize",
+            format!("the document has {} bytes, more than the {MAX_DOCUMENT_BYTES} allowed", query.len()),
+        ));
+    }
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Open {
+        Arguments,
+        Value,
+        Selection,
+    }
+    let mut open: Vec<Open> = Vec::new();
+    let (mut arguments, mut values, mut selections) = (0usize, 0usize, 0usize);
+    let bytes = query.as_bytes();
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        match byte {
+            b'#' => {
+                while bytes.get(i).is_some_and(|&b| b != b'\n') {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                // A block string ends at the next `"""` not escaped as `\"""`.
+                i += 3;
+                while i < bytes.len() && !(bytes[i..].starts_with(b"\"\"\"") && bytes[i - 1] != b'\\') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while bytes.get(i).is_some_and(|&b| b != b'"' && b != b'\n') {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' => {
+                open.push(Open::Arguments);
+                arguments += 1;
+                if arguments > MAX_NESTING {
+                    return Err(too_deep());
+                }
+            }
+            b'[' | b'{' => {
+                let (kind, depth) =
+                    if arguments > 0 { (Open::Value, &mut values) } else { (Open::Selection, &mut selections) };
+                *depth += 1;
+                if *depth > MAX_NESTING {
+                    return Err(too_deep());
+                }
+                open.push(kind);
+            }
+            // Only a matching closer closes: a stray one cannot lower the count the parser would
+            // reach (it stops at the first syntax error anyway).
+            b')' if open.last() == Some(&Open::Arguments) => {
+                open.pop();
+                arguments -= 1;
+            }
+            b']' | b'}' => match open.last() {
+                Some(Open::Value) => {
+                    open.pop();
+                    values -= 1;
+                }
+                Some(Open::Selection) => {
+                    open.pop();
+                    selections -= 1;
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Variables arrive as JSON (whose reader stops at 128 levels); they are held to the document's
+/// nesting limit too, so a value is equally acceptable inline or as a variable.
+fn check_variables(variables: &Variables) -> ServerResult<()> {
+    fn depth(value: &Value) -> usize {
+        match value {
+            Value::List(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+            Value::Object(fields) => 1 + fields.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    if variables.values().any(|value| depth(value) > MAX_NESTING) { Err(too_deep()) } else { Ok(()) }
+}
+
+/// Refuses documents whose fragments would expand past [`MAX_SELECTIONS`], or spread themselves.
+fn check_expansion(document: &ExecutableDocument) -> ServerResult<()> {
+    let mut expansion = Expansion { document, sizes: HashMap::new(), spreading: HashSet::new() };
+    let mut total: u64 = 0;
+    for (_, operation) in document.operations.iter() {
+        total = total.saturating_add(expansion.size(&operation.node.selection_set.node)?);
+    }
+    if total > MAX_SELECTIONS {
+        return Err(refusal(
+            "selections",
+            format!("the document expands to {total} selections, more than the {MAX_SELECTIONS} allowed"),
+        ));
+    }
+    Ok(())
+}
+
+/// Counts selections with every fragment spread, each fragment's size computed once.
+struct Expansion<'d> {
+    document: &'d ExecutableDocument,
+    sizes: HashMap<&'d str, u64>,
+    /// Fragments being counted right now: meeting one again is a cycle.
+    spreading: HashSet<&'d str>,
+}
+
+impl<'d> Expansion<'d> {
+    fn size(&mut self, set: &'d SelectionSet) -> ServerResult<u64> {
+        let mut size: u64 = 0;
+        for selection in &set.items {
+            let items = match &selection.node {
+                Selection::Field(field) => 1u64.saturating_add(self.size(&field.node.selection_set.node)?),
+                Selection::InlineFragment(inline) => self.size(&inline.node.selection_set.node)?,
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    match (self.sizes.get(name), self.document.fragments.get(&spread.node.fragment_name.node)) {
+                        (Some(&known), _) => known,
+                        // Unknown fragments are validation's to report.
+                        (None, None) => 0,
+                        (None, Some(fragment)) => {
+                            if !self.spreading.insert(name) {
+                                return Err(refusal("fragmentCycle", format!("fragment {name} spreads itself")));
+                            }
+                            let fragment_size = self.size(&fragment.node.selection_set.node)?;
+                            self.spreading.remove(name);
+                            self.sizes.insert(name, fragment_size);
+                            fragment_size
+                        }
+                    }
+                }
+            };
+            size = size.saturating_add(items);
+        }
+        Ok(size)
+    }
+}
+
+/// The database work the chosen operation asks for. Fields whose arguments do not parse cost
+/// nothing here: validation or the resolver refuses them before any database work.
+fn request_cost(document: &ExecutableDocument, operation_name: Option<&str>, variables: &Variables) -> u64 {
+    let mut operations = document.operations.iter();
+    let operation = match operation_name {
+        Some(wanted) => operations.find(|(name, _)| name.is_some_and(|name| name.as_str() == wanted)),
+        None => operations.next().filter(|_| document.operations.iter().count() == 1),
+    };
+    let Some((_, operation)) = operation else { return 0 };
+    let arguments = Arguments { variables, operation: &operation.node };
+    let mut fields = Vec::new();
+    collect_fields(document, &operation.node.selection_set.node, &mut fields);
+    fields.into_iter().map(|field| field_cost(document, field, &arguments)).fold(0, u64::saturating_add)
+}
+
+/// The fields of a selection set, looking through fragments (whose cycles were refused before).
+fn collect_fields<'d>(document: &'d ExecutableDocument, set: &'d SelectionSet, fields: &mut Vec<&'d Field>) {
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => fields.push(&field.node),
+            Selection::InlineFragment(inline) => collect_fields(document, &inline.node.selection_set.node, fields),
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                    collect_fields(document, &fragment.node.selection_set.node, fields);
+                }
+            }
+        }
+    }
+}
+
+fn field_cost(document: &ExecutableDocument, field: &Field, arguments: &Arguments<'_>) -> u64 {
+    match field.name.node.as_str() {
+        "activityInsights" => arguments.filter(field, Purpose::Insights).map_or(0, |f| audit::cost(&f, Work::Insights)),
+        "activity" => {
+            let Some(filter) = arguments.filter(field, Purpose::List) else { return 0 };
+            let Some(page) = arguments.page(field) else { return 0 };
+            let mut selected = Vec::new();
+            collect_fields(document, &field.selection_set.node, &mut selected);
+            let counted = selected.iter().any(|f| matches!(f.name.node.as_str(), "total" | "pages"));
+            let count = if counted { audit::cost(&filter, Work::Count) } else { 0 };
+            audit::cost(&filter, Work::Page { skip: page.offset() }).saturating_add(count)
+        }
+        _ => 0,
+    }
+}
+
+/// A field's arguments with the request's variables (or their defaults) filled in.
+struct Arguments<'a> {
+    variables: &'a Variables,
+    operation: &'a OperationDefinition,
+}
+
+impl Arguments<'_> {
+    fn value<T: InputType>(&self, field: &Field, name: &str) -> Option<T> {
+        let value = match field.get_argument(name) {
+            Some(value) => {
+                Some(value.node.clone().into_const_with(|variable| Ok::<_, ()>(self.variable(&variable))).ok()?)
+            }
+            None => None,
+        };
+        T::parse(value).ok()
+    }
+
+    fn variable(&self, name: &Name) -> Value {
+        self.variables
+            .get(name)
+            .cloned()
+            .or_else(|| {
+                let definition = self.operation.variable_definitions.iter().find(|d| d.node.name.node == *name)?;
+                definition.node.default_value.as_ref().map(|value| value.node.clone())
+            })
+            .unwrap_or(Value::Null)
+    }
+
+    fn filter(&self, field: &Field, purpose: Purpose) -> Option<Filter> {
+        parse_filter(self.value::<Option<ActivityFilter>>(field, "filter")?, purpose).ok()
+    }
+
+    fn page(&self, field: &Field) -> Option<PageRequest> {
+        let page = self.value::<Option<PageInput>>(field, "page")?;
+        PageRequest::parse(page.map(|p| p.page), page.map(|p| p.size)).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(open: &str, close: &str, depth: usize) -> String {
+        format!("{{ activity(filter: {{ users: {}1{} }}) {{ total }} }}", open.repeat(depth), close.repeat(depth))
+    }
+
+    fn refused_limit(result: ServerResult<()>) -> Option<String> {
+        let error = result.err()?;
+        Some(error.extensions?.get("limit")?.to_string())
+    }
+
+    #[test]
+    fn values_nested_up_to_the_limit_pass_and_deeper_are_refused() {
+        // The filter object is one level, so the list may nest 31 more.
+        assert!(check_text(&nested("[", "]", MAX_NESTING - 1)).is_ok());
+        assert_eq!(refused_limit(check_text(&nested("[", "]", MAX_NESTING))).as_deref(), Some("\"nesting\""));
+        assert!(refused_limit(check_text(&nested("[", "]", 2_000))).is_some());
+    }
+
+    #[test]
+    fn brackets_inside_strings_and_comments_do_not_count() {
+        let deep = "[".repeat(100);
+        assert!(check_text(&format!("{{ a(b: \"{deep}\") }} # {deep}\n")).is_ok());
+        assert!(check_text(&format!("{{ a(b: \"\"\"{deep} \\\"\"\" {deep}\"\"\") }}")).is_ok());
+        assert!(check_text(&format!("{{ a(b: \"\\\"{deep}\") }}")).is_ok());
+    }
+
+    #[test]
+    fn selection_sets_are_held_to_the_same_depth() {
+        let deep = format!("{}{}", "{ a ".repeat(40), "}".repeat(40));
+        assert!(refused_limit(check_text(&deep)).is_some());
+    }
+
+    #[test]
+    fn documents_over_the_size_limit_are_refused() {
+        let query = format!("{{ activity {{ total }} }}{}", " ".repeat(MAX_DOCUMENT_BYTES));
+        assert_eq!(refused_limit(check_text(&query)).as_deref(), Some("\"documentSize\""));
+    }
+
+    fn parse(query: &str) -> ExecutableDocument {
+        async_graphql::parser::parse_query(query).expect("a valid document")
+    }
+
+    #[test]
+    fn doubling_fragments_are_counted_once_each_and_refused() {
+        let mut query = String::from("{ ...F20 } fragment F0 on Query { activity { total } }");
+        for k in 1..=20 {
+            query.push_str(&format!(" fragment F{k} on Query {{ ...F{} ...F{} }}", k - 1, k - 1));
+        }
+        // 2^20 copies of two selections.
+        assert_eq!(refused_limit(check_expansion(&parse(&query))).as_deref(), Some("\"selections\""));
+    }
+
+    #[test]
+    fn a_fragment_that_spreads_itself_is_refused() {
+        let query = "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
+        assert_eq!(refused_limit(check_expansion(&parse(query))).as_deref(), Some("\"fragmentCycle\""));
+    }
+
+    #[test]
+    fn aliases_and_fragments_add_up_their_database_work() {
+        let variables = Variables::default();
+        let year = r#"filter: {timeframe: YEAR, endDate: "2026-06-10", offset: 7}"#;
+        // 2025-06-11 ..= 2026-06-10: 365 days on the plain path, each alias and each fragment use.
+        let query = format!(
+            "{{ a: activityInsights({year}) {{ totalActions }} ...F }} \
+             fragment F on Query {{ b: activityInsights({year}) {{ totalActions }} activity({year}) {{ total }} }}"
+        );
+        // Two insights and one counted list (365 each) plus its first page (1).
+        assert_eq!(request_cost(&parse(&query), None, &variables), 365 * 3 + 1);
+        let uncounted = format!("{{ activity({year}) {{ items {{ id }} }} }}");
+        assert_eq!(request_cost(&parse(&uncounted), None, &variables), 1);
+    }
+
+    #[test]
+    fn variables_and_their_defaults_are_read_like_the_resolver_reads_them() {
+        let query = "query Q($f: ActivityFilter = {timeframe: WEEK, offset: 7}) { activityInsights(filter: $f) { totalActions } }";
+        assert_eq!(request_cost(&parse(query), Some("Q"), &Variables::default()), 7);
+        let variables =
+            Variables::from_json(serde_json::json!({ "f": { "timeframe": "YEAR", "endDate": "2026-06-10" } }));
+        assert_eq!(request_cost(&parse(query), Some("Q"), &variables), 13);
+        // Another operation name: nothing of this one runs.
+        assert_eq!(request_cost(&parse(query), Some("Other"), &variables), 0);
+    }
+}
