@@ -53,10 +53,16 @@ pub async fn execute(State(state): State<AppState>, Extension(admin): Extension<
             .iter()
             .any(|error| error.extensions.as_ref().and_then(|ext| ext.get("code")) == Some(&code.into()))
     };
+    // A request refused by a limit (`graphql::limits`) was never executed: 400, like a body
+    // that is not JSON.
+    let refused =
+        response.errors.iter().any(|error| error.extensions.as_ref().is_some_and(|ext| ext.get("limit").is_some()));
     let status = if has_code("SERVICE_UNAVAILABLE") {
         Some(StatusCode::SERVICE_UNAVAILABLE)
     } else if has_code("TIMEOUT") {
         Some(StatusCode::GATEWAY_TIMEOUT)
+    } else if refused {
+        Some(StatusCode::BAD_REQUEST)
     } else {
         None
     };

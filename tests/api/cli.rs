@@ -8,14 +8,6 @@ use sea_orm::EntityTrait;
 
 use crate::common::*;
 
-/// A database URL the CLI can use for this test's database (PostgreSQL: pinned to its schema).
-fn cli_url(test_db: &TestDb) -> String {
-    match &test_db.config.schema {
-        Some(schema) => format!("{}?options=-c%20search_path%3D{schema}", test_db.config.url),
-        None => test_db.config.url.clone(),
-    }
-}
-
 fn run(test_db: &TestDb, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_audit-gateway"))
         .args(args)

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use audit_gateway::app;
 use audit_gateway::db::{self, DbConfig};
-use audit_gateway::state::AppState;
+use audit_gateway::state::{AppState, Limits};
 use audit_gateway::tokens;
 use chrono::NaiveDateTime;
 use entity::{activity, transaction, users};
@@ -94,6 +94,14 @@ impl Drop for TestDb {
     }
 }
 
+/// A database URL the binary can use for this test's database (PostgreSQL: pinned to its schema).
+pub fn cli_url(test_db: &TestDb) -> String {
+    match &test_db.config.schema {
+        Some(schema) => format!("{}?options=-c%20search_path%3D{schema}", test_db.config.url),
+        None => test_db.config.url.clone(),
+    }
+}
+
 /// The real application on an ephemeral port, with an Admin token ready.
 pub struct TestApp {
     pub address: String,
@@ -110,21 +118,34 @@ pub const ADMIN_ID: i64 = 1;
 impl TestApp {
     /// Serves the app over a fresh database that holds only the admin account.
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(Limits::default()).await
+    }
+
+    /// Like [`TestApp::spawn`], with other limits. As `serve` does, PostgreSQL cancels the
+    /// server's statements at the request deadline.
+    pub async fn spawn_with(limits: Limits) -> TestApp {
         let test_db = TestDb::new().await;
         add_user(&test_db.db, ADMIN_ID, "admin", "Admin", false).await;
         let token = tokens::create(&test_db.db, "admin", "tests", None).await.expect("admin token").secret;
 
         // The server gets its own pool so its statements can be counted.
         let statements = Arc::new(AtomicUsize::new(0));
-        let mut server_db = db::connect(&test_db.config).await.expect("server connection");
+        let mut server_config = test_db.config.clone();
+        server_config.statement_timeout = Some(limits.request_timeout);
+        let mut server_db = db::connect(&server_config).await.expect("server connection");
         let counter = statements.clone();
         server_db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::SeqCst);
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
-        tokio::spawn(app::serve(listener, AppState::new(server_db), std::future::pending()));
+        tokio::spawn(app::serve(listener, AppState::with_limits(server_db, limits), std::future::pending()));
         TestApp { address, test_db, client: reqwest::Client::new(), token, statements }
+    }
+
+    /// `host:port` of the server, for raw TCP clients.
+    pub fn socket_address(&self) -> &str {
+        self.address.trim_start_matches("http://")
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -4,12 +4,14 @@
 mod auth;
 mod cli;
 mod common;
+mod edge;
 mod graphql;
 mod insights;
 mod list;
 mod migrations;
 mod outage;
 mod parity;
+mod process;
 mod rest;
 mod rollup;
 mod schema;

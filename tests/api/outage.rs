@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use audit_gateway::app;
 use audit_gateway::db::{self, DbConfig};
 use audit_gateway::state::AppState;
+use audit_gateway::state::Limits;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, Statement, TransactionTrait};
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
@@ -102,6 +104,14 @@ async fn a_database_that_goes_away_gives_503_and_the_service_recovers() {
     assert_unavailable(status, &body);
     assert_eq!(body, json!({"detail": "Service unavailable"}));
     assert!(started.elapsed() < Duration::from_secs(10), "a quick answer, not a hang");
+    // Now that the gateway knows, requests fail at once instead of each waiting for the pool's
+    // 3 s time-out (the bound is generous: these machines are noisy).
+    let started = Instant::now();
+    for _ in 0..3 {
+        let (status, body) = get("/api/activity").await;
+        assert_unavailable(status, &body);
+    }
+    assert!(started.elapsed() < Duration::from_secs(3), "fail fast: {:?}", started.elapsed());
     let (status, body) = get("/readyz").await;
     assert_unavailable(status, &body);
     let query = json!({"query": "{ activityInsights { totalActions } }"});
@@ -118,6 +128,89 @@ async fn a_database_that_goes_away_gives_503_and_the_service_recovers() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE");
 
     relay.restore().await;
-    let (status, body) = get("/api/activity").await;
+    let (status, body) = eventually_ok(|| get("/api/activity")).await;
     assert_eq!((status, &body["total"]), (200, &json!(11)), "recovered: {body}");
+}
+
+/// Retries `request` for up to 10 s until it answers 200: the gateway notices a database that came
+/// back within a probe interval, with nothing restarted.
+async fn eventually_ok<F: Future<Output = (u16, Value)>>(request: impl Fn() -> F) -> (u16, Value) {
+    let started = Instant::now();
+    loop {
+        let (status, body) = request().await;
+        if status == 200 || started.elapsed() > Duration::from_secs(10) {
+            return (status, body);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Holds an exclusive lock on the test's `activity` table, so the gateway's next page blocks
+/// on it; returns the transaction holding it (roll it back to release).
+async fn lock_activity(db: &DatabaseConnection) -> DatabaseTransaction {
+    let lock = db.begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE activity IN ACCESS EXCLUSIVE MODE").await.expect("lock");
+    lock
+}
+
+/// The backends waiting for that lock (only the gateway's can be).
+async fn waiting_for_activity(db: &DatabaseConnection) -> Vec<i32> {
+    let sql = "SELECT pid FROM pg_locks WHERE NOT granted AND relation = 'activity'::regclass";
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect("pg_locks");
+    rows.iter().map(|row| row.try_get::<i32>("", "pid").expect("pid")).collect()
+}
+
+async fn wait_until(what: &str, mut ready: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !ready().await {
+        assert!(started.elapsed() < Duration::from_secs(10), "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_connection_terminated_by_the_database_mid_statement_is_a_503_never_a_500() {
+    let app = TestApp::spawn().await;
+    if app.test_db.config.schema.is_none() {
+        return; // SQLite runs in the process: there is no server to terminate a connection.
+    }
+    handmade_log(app.db()).await;
+    let lock = lock_activity(app.db()).await;
+    let request = tokio::spawn({
+        let (client, token, address) = (app.client.clone(), app.token.clone(), app.address.clone());
+        async move {
+            let response =
+                client.get(format!("{address}/api/activity")).bearer_auth(token).send().await.expect("request");
+            (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    });
+    wait_until("the gateway's statement waits for the lock", async || !waiting_for_activity(app.db()).await.is_empty())
+        .await;
+    for pid in waiting_for_activity(app.db()).await {
+        let terminate = format!("SELECT pg_terminate_backend({pid})");
+        app.db().execute_unprepared(&terminate).await.expect("terminate");
+    }
+    let (status, body) = request.await.expect("request task");
+    // 57P01 "terminating connection due to administrator command": the server went away.
+    assert_unavailable(status, &body);
+    assert_eq!(body, json!({"detail": "Service unavailable"}));
+    lock.rollback().await.expect("release");
+    let (status, body) = eventually_ok(|| app.get("/api/activity")).await;
+    assert_eq!((status, &body["total"]), (200, &json!(11)), "recovered: {body}");
+}
+
+#[tokio::test]
+async fn a_request_past_its_deadline_gets_504_and_its_statement_is_cancelled() {
+    let app = TestApp::spawn_with(Limits { request_timeout: Duration::from_secs(1), ..Limits::default() }).await;
+    if app.test_db.config.schema.is_none() {
+        return; // SQLite readers never wait for a lock (WAL); edge.rs holds the deadline there.
+    }
+    handmade_log(app.db()).await;
+    let lock = lock_activity(app.db()).await;
+    let (status, body) = app.get("/api/activity").await;
+    assert_eq!((status, &body), (504, &json!({"detail": "Request timed out"})));
+    // statement_timeout cancels it: it does not wait for the lock to be released.
+    wait_until("the statement is cancelled", async || waiting_for_activity(app.db()).await.is_empty()).await;
+    lock.rollback().await.expect("release");
+    assert_eq!(app.get("/api/activity").await.0, 200);
 }
