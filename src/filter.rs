@@ -191,6 +191,9 @@ pub const MAX_LIST_ITEMS: usize = 1000;
 pub const MAX_INSIGHTS_DAYS: i64 = 3660;
 
 /// The filter as either face received it, already typed but not yet checked against the rules.
+/// A field whose value did not parse (a date that is not `YYYY-MM-DD`, a word where a number
+/// belongs) is absent, and its error is in `unparsed`, so that one [`Filter::parse`] reports every
+/// bad field at once.
 #[derive(Clone, Debug, Default)]
 pub struct FilterInput {
     pub users: Vec<i64>,
@@ -200,6 +203,8 @@ pub struct FilterInput {
     pub timeframe: Option<Timeframe>,
     pub offset: Option<i64>,
     pub include_internal: Option<bool>,
+    /// The errors of the fields that did not parse.
+    pub unparsed: Vec<FieldError>,
 }
 
 /// Which operation the filter is for: they differ only in their defaults (DESIGN.md sections 3, 4).
@@ -229,26 +234,39 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// Checks `input` against every rule of DESIGN.md section 2, reporting all bad fields at once.
+    /// What an absent `include_internal` means.
+    pub const DEFAULT_INCLUDE_INTERNAL: bool = true;
+    /// What an absent `offset` means: UTC.
+    pub const DEFAULT_OFFSET_MINUTES: i64 = 0;
+
+    /// Checks `input` against every rule of DESIGN.md section 2, reporting all bad fields at once:
+    /// those that did not parse first, then the rules, leaving out the rules across fields that
+    /// involve one that did not parse (its own error says what is wrong).
     pub fn parse(input: FilterInput, purpose: Purpose, now: DateTime<Utc>) -> Result<Filter, Vec<FieldError>> {
-        let mut errors = Vec::new();
+        let window_unparsed = input
+            .unparsed
+            .iter()
+            .any(|error| matches!(error.field, Field::Timeframe | Field::StartDate | Field::EndDate));
+        let mut errors = input.unparsed;
         if input.users.len() > MAX_LIST_ITEMS {
             errors.push(FieldError::too_many_items(Field::Users, MAX_LIST_ITEMS));
         }
         if input.actions.len() > MAX_LIST_ITEMS {
             errors.push(FieldError::too_many_items(Field::Actions, MAX_LIST_ITEMS));
         }
-        let offset_minutes = input.offset.unwrap_or(0);
+        let offset_minutes = input.offset.unwrap_or(Self::DEFAULT_OFFSET_MINUTES);
         if let Err(error) =
             FieldError::check_range(Field::Offset, offset_minutes, -MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES)
         {
             errors.push(error);
         }
 
+        let mut window_errors = Vec::new();
         let today = local_today(now, offset_minutes.clamp(-MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES));
         let (first_day, last_day) = match (input.timeframe, input.start_date) {
             (Some(_), Some(_)) => {
-                errors.push(FieldError::rule(Field::Timeframe, "a timeframe cannot be combined with a start date"));
+                window_errors
+                    .push(FieldError::rule(Field::Timeframe, "a timeframe cannot be combined with a start date"));
                 (None, None)
             }
             (Some(timeframe), None) => {
@@ -267,20 +285,23 @@ impl Filter {
             },
         };
         if first_day.is_some_and(|day| !supported(day)) {
-            errors.push(FieldError::rule(Field::StartDate, "dates must fall within the years 2 to 9998"));
+            window_errors.push(FieldError::rule(Field::StartDate, "dates must fall within the years 2 to 9998"));
         }
         if last_day.is_some_and(|day| !supported(day)) {
-            errors.push(FieldError::rule(Field::EndDate, "dates must fall within the years 2 to 9998"));
+            window_errors.push(FieldError::rule(Field::EndDate, "dates must fall within the years 2 to 9998"));
         }
         if let (Some(first), Some(last)) = (first_day, last_day) {
             if first > last {
-                errors.push(FieldError::rule(Field::EndDate, "the end date must not be before the start date"));
+                window_errors.push(FieldError::rule(Field::EndDate, "the end date must not be before the start date"));
             } else if purpose == Purpose::Insights && (last - first).num_days() + 1 > MAX_INSIGHTS_DAYS {
-                errors.push(FieldError::rule(
+                window_errors.push(FieldError::rule(
                     Field::EndDate,
                     format!("the range may span at most {MAX_INSIGHTS_DAYS} days"),
                 ));
             }
+        }
+        if !window_unparsed {
+            errors.extend(window_errors);
         }
 
         if !errors.is_empty() {
@@ -289,7 +310,7 @@ impl Filter {
         Ok(Filter {
             users: input.users,
             actions: input.actions,
-            include_internal: input.include_internal.unwrap_or(true),
+            include_internal: input.include_internal.unwrap_or(Self::DEFAULT_INCLUDE_INTERNAL),
             offset_minutes,
             first_day,
             last_day,

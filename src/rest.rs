@@ -78,9 +78,12 @@ fn optional<T>(
     params.last(key).and_then(|text| errors.take(parse(text)))
 }
 
-/// Parses the filter parameters; `end_key` is `end_date` or `report_date`.
-fn filter_input(params: &Params, end_key: &str, errors: &mut Errors) -> FilterInput {
+/// Reads the filter parameters (`end_key` is `end_date` or `report_date`); those that do not parse
+/// are carried in the input as its errors, for [`Filter::parse`] to report with the rest.
+fn filter_input(params: &Params, end_key: &str) -> FilterInput {
+    let mut errors = Errors::default();
     let users: Result<Vec<i64>, FieldError> = params.all("users").map(|u| parse_int(Field::Users, u)).collect();
+    let errors = &mut errors;
     FilterInput {
         users: errors.take(users).unwrap_or_default(),
         actions: params.all("actions").map(str::to_owned).collect(),
@@ -91,31 +94,7 @@ fn filter_input(params: &Params, end_key: &str, errors: &mut Errors) -> FilterIn
         }),
         offset: optional(errors, params, "offset", |t| parse_int(Field::Offset, t)),
         include_internal: optional(errors, params, "include_internal", |t| parse_bool(Field::IncludeInternal, t)),
-    }
-}
-
-/// Type errors first; the rules across fields are only checked once every field has a value.
-fn parse_filter(params: &Params, end_key: &str, purpose: Purpose, errors: &mut Errors) -> Option<Filter> {
-    let input = filter_input(params, end_key, errors);
-    if !errors.0.is_empty() {
-        // Still report range errors on fields that did parse (offset, list lengths).
-        if let Err(rule_errors) =
-            Filter::parse(FilterInput { timeframe: None, start_date: None, ..input }, purpose, Utc::now())
-        {
-            errors.0.extend(
-                rule_errors
-                    .into_iter()
-                    .filter(|e| !matches!(e.field, Field::Timeframe | Field::StartDate | Field::EndDate)),
-            );
-        }
-        return None;
-    }
-    match Filter::parse(input, purpose, Utc::now()) {
-        Ok(filter) => Some(filter),
-        Err(rule_errors) => {
-            errors.0.extend(rule_errors);
-            None
-        }
+        unparsed: std::mem::take(&mut errors.0),
     }
 }
 
@@ -160,13 +139,16 @@ impl From<entity::users::Model> for UserBody {
 /// `GET /api/activity`
 pub async fn list_activity(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let params = Params::new(query);
+    let filter = Filter::parse(filter_input(&params, "end_date"), Purpose::List, Utc::now());
     let mut errors = Errors::default();
-    let filter = parse_filter(&params, "end_date", Purpose::List, &mut errors);
     let page = optional(&mut errors, &params, "page", |t| parse_int(Field::Page, t));
     let size = optional(&mut errors, &params, "size", |t| parse_int(Field::Size, t));
-    let page = PageRequest::parse(page, size).map_err(|e| errors.0.extend(e)).ok();
-    let (Some(filter), Some(page), true) = (filter, page, errors.0.is_empty()) else {
-        return AppError::InvalidInput(errors.0).into_rest_response(Field::rest_name);
+    let (filter, page) = match (filter, PageRequest::parse(page, size), errors.0.is_empty()) {
+        (Ok(filter), Ok(page), true) => (filter, page),
+        (filter, page, _) => {
+            let errors = filter.err().into_iter().flatten().chain(errors.0).chain(page.err().into_iter().flatten());
+            return AppError::InvalidInput(errors.collect()).into_rest_response(Field::rest_name);
+        }
     };
     match activity_body(&state, &filter, page).await {
         Ok(body) => Json(body).into_response(),
@@ -175,15 +157,8 @@ pub async fn list_activity(State(state): State<AppState>, RawQuery(query): RawQu
 }
 
 async fn activity_body(state: &AppState, filter: &Filter, page: PageRequest) -> Result<ActivityListBody, AppError> {
-    let page = audit::list(&state.db, filter, page, audit::Total::Count, audit::Path::Fastest).await?;
-    let mut user_ids: Vec<i64> = page.items.iter().filter_map(|item| item.user_id).collect();
-    user_ids.sort_unstable();
-    user_ids.dedup();
-    let users: std::collections::HashMap<i64, UserBody> = audit::users_by_id(&state.db, &user_ids)
-        .await?
-        .into_iter()
-        .map(|user| (user.id, UserBody::from(user)))
-        .collect();
+    let page = audit::list(&state.db, filter, page, audit::Total::Count).await?;
+    let users = audit::users_by_id(&state.db, page.items.iter().filter_map(|item| item.user_id)).await?;
     let items = page
         .items
         .into_iter()
@@ -191,7 +166,7 @@ async fn activity_body(state: &AppState, filter: &Filter, page: PageRequest) -> 
             transaction: TransactionBody {
                 id: item.transaction_id,
                 issued_at: audit::format_instant(item.issued_at),
-                user: item.user_id.and_then(|id| users.get(&id).cloned()),
+                user: item.user_id.and_then(|id| users.get(&id).cloned()).map(UserBody::from),
             },
             verb: item.verb,
             object_type: item.object_type,
@@ -239,10 +214,9 @@ struct DayBody {
 /// `GET /api/activity/insights`
 pub async fn activity_insights(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let params = Params::new(query);
-    let mut errors = Errors::default();
-    let filter = parse_filter(&params, "report_date", Purpose::Insights, &mut errors);
-    let Some(filter) = filter else {
-        return AppError::InvalidInput(errors.0).into_rest_response(insights_field_name);
+    let filter = match Filter::parse(filter_input(&params, "report_date"), Purpose::Insights, Utc::now()) {
+        Ok(filter) => filter,
+        Err(errors) => return AppError::InvalidInput(errors).into_rest_response(insights_field_name),
     };
     match insights_body(&state, &filter).await {
         Ok(body) => Json(body).into_response(),
@@ -251,12 +225,11 @@ pub async fn activity_insights(State(state): State<AppState>, RawQuery(query): R
 }
 
 async fn insights_body(state: &AppState, filter: &Filter) -> Result<InsightsBody, AppError> {
-    let insights = audit::insights(&state.db, filter, audit::Path::Fastest).await?;
+    let insights = audit::insights(&state.db, filter).await?;
     let top_actor = match insights.top_actor {
-        Some(top) => audit::users_by_id(&state.db, &[top.user_id])
+        Some(top) => audit::users_by_id(&state.db, [top.user_id])
             .await?
-            .into_iter()
-            .next()
+            .remove(&top.user_id)
             .map(|user| TopActorBody { user: user.into(), action_count: top.action_count }),
         None => None,
     };

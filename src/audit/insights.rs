@@ -60,7 +60,12 @@ pub(super) struct FigureRow {
 /// Computes every figure for `filter`, whose window must be closed (as [`Filter::parse`] makes it
 /// for [`crate::filter::Purpose::Insights`]): from the rollups when they can answer, otherwise
 /// (or when `path` says so) by the plain aggregate.
-pub async fn insights(db: &DatabaseConnection, filter: &Filter, path: Path) -> Result<Insights, DbErr> {
+pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insights, DbErr> {
+    insights_by_path(db, filter, Path::Fastest).await
+}
+
+/// [`insights`], computed the way `path` says (tests compare the paths).
+pub async fn insights_by_path(db: &DatabaseConnection, filter: &Filter, path: Path) -> Result<Insights, DbErr> {
     if path == Path::Fastest && rollup::covers(filter) {
         rollup::insights(db, filter).await
     } else {

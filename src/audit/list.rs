@@ -8,9 +8,6 @@ use super::rollup::{self, Seek};
 use super::sql::Sql;
 use crate::filter::{Field, FieldError, Filter};
 
-pub const DEFAULT_PAGE_SIZE: i64 = 50;
-pub const MAX_PAGE_SIZE: i64 = 100;
-
 /// A validated page request: `page` ≥ 1, 1 ≤ `size` ≤ 100.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageRequest {
@@ -20,15 +17,21 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest { page: 1, size: DEFAULT_PAGE_SIZE }
+        PageRequest { page: Self::DEFAULT_PAGE, size: Self::DEFAULT_SIZE }
     }
 }
 
 impl PageRequest {
+    /// What an absent `page` means: the first.
+    pub const DEFAULT_PAGE: i64 = 1;
+    /// What an absent `size` means.
+    pub const DEFAULT_SIZE: i64 = 50;
+    pub const MAX_SIZE: i64 = 100;
+
     /// Applies the defaults and bounds, reporting both fields at once when both are wrong.
     pub fn parse(page: Option<i64>, size: Option<i64>) -> Result<Self, Vec<FieldError>> {
-        let page = FieldError::check_range(Field::Page, page.unwrap_or(1), 1, i64::MAX);
-        let size = FieldError::check_range(Field::Size, size.unwrap_or(DEFAULT_PAGE_SIZE), 1, MAX_PAGE_SIZE);
+        let page = FieldError::check_range(Field::Page, page.unwrap_or(Self::DEFAULT_PAGE), 1, i64::MAX);
+        let size = FieldError::check_range(Field::Size, size.unwrap_or(Self::DEFAULT_SIZE), 1, Self::MAX_SIZE);
         match (page, size) {
             (Ok(page), Ok(size)) => Ok(PageRequest { page, size }),
             (page, size) => Err(page.err().into_iter().chain(size.err()).collect()),
@@ -87,6 +90,17 @@ const SEEK_FROM_ROW: i64 = 1_000;
 /// they can answer, and a deep page (or, on SQLite, any page under a `users` filter) is first
 /// located through them ([`rollup::seek`], [`rollup::seek_page`]).
 pub async fn list(
+    db: &DatabaseConnection,
+    filter: &Filter,
+    page: PageRequest,
+    total: Total,
+) -> Result<ActivityPage, DbErr> {
+    list_by_path(db, filter, page, total, Path::Fastest).await
+}
+
+/// [`list`], computing its count and locating its page the way `path` says (tests compare the
+/// paths).
+pub async fn list_by_path(
     db: &DatabaseConnection,
     filter: &Filter,
     page: PageRequest,

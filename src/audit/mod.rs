@@ -13,13 +13,16 @@ pub mod list;
 pub mod rollup;
 mod sql;
 
+use std::collections::{BTreeSet, HashMap};
+
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 pub use cost::{Work, cost};
-pub use insights::{DailyActions, Insights, TopActor, TopEntityType, insights};
-pub use list::{ActivityItem, ActivityPage, PageRequest, Total, list};
+pub use insights::{DailyActions, Insights, TopActor, TopEntityType, insights, insights_by_path};
+pub use list::{ActivityItem, ActivityPage, PageRequest, Total, list, list_by_path};
 
-/// How figures are computed: [`Path::Fastest`] reads the trigger-maintained rollups wherever they
+/// How figures are computed, for tests that compare the paths ([`list`] and [`insights`] always
+/// take the fastest): [`Path::Fastest`] reads the trigger-maintained rollups wherever they
 /// can answer exactly and falls back to the plain aggregate over the log; [`Path::Plain`] always
 /// aggregates the log, the reference the differential tests compare the rollups against.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -29,13 +32,18 @@ pub enum Path {
     Plain,
 }
 
-/// The users with these ids, in one statement (the DataLoader and REST both batch through here).
-/// Ids without a row are simply absent: the account no longer exists.
-pub async fn users_by_id(db: &DatabaseConnection, ids: &[i64]) -> Result<Vec<entity::users::Model>, DbErr> {
+/// The users with these ids, by id, in one statement (the DataLoader and REST both batch through
+/// here). Ids may repeat; ids without a row are simply absent: the account no longer exists.
+pub async fn users_by_id(
+    db: &DatabaseConnection,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, entity::users::Model>, DbErr> {
+    let ids: BTreeSet<i64> = ids.into_iter().collect();
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok(HashMap::new());
     }
-    entity::users::Entity::find().filter(entity::users::Column::Id.is_in(ids.iter().copied())).all(db).await
+    let users = entity::users::Entity::find().filter(entity::users::Column::Id.is_in(ids)).all(db).await?;
+    Ok(users.into_iter().map(|user| (user.id, user)).collect())
 }
 
 /// An `issued_at` as the API shows it: RFC 3339 in UTC with a `Z`, fractional seconds only when

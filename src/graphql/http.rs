@@ -39,14 +39,7 @@ pub async fn execute(State(state): State<AppState>, Extension(admin): Extension<
     let operation = request.operation_name.clone();
     let request = request.data(admin).data(UserLoader::for_request(state.db.clone()));
     let mut response = state.schema.execute(request).await;
-    for error in &mut response.errors {
-        // Parse and validation errors (a bad enum value, a malformed `Date`) carry no code of
-        // their own; they are all the client's input.
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", "BAD_USER_INPUT");
-        }
-    }
+    give_every_error_a_code(&mut response);
     let has_code = |code: &str| {
         response
             .errors
@@ -79,6 +72,26 @@ pub async fn execute(State(state): State<AppState>, Extension(admin): Extension<
     http
 }
 
+/// Errors raised before execution (parsing and validation: a bad enum value, an unknown field)
+/// are the client's input and carry no code of their own: they get `BAD_USER_INPUT`. Resolvers
+/// always add a code ([`super::error::ResolverError`]); an error from execution without one is
+/// a bug, so it is logged and shown only as a generic internal error, never blamed on the client.
+fn give_every_error_a_code(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        if error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some()) {
+            continue;
+        }
+        let code = if error.path.is_empty() {
+            "BAD_USER_INPUT"
+        } else {
+            tracing::error!(error = %error.message, path = ?error.path, "a GraphQL error without a code");
+            error.message = "Internal server error".to_owned();
+            "INTERNAL_SERVER_ERROR"
+        };
+        error.extensions.get_or_insert_with(Default::default).set("code", code);
+    }
+}
+
 /// Whether reading the body stopped at the size limit (ours or the body-limit layer's).
 fn body_too_large(error: &axum::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
@@ -109,4 +122,24 @@ pub async fn playground() -> Response {
     let mut response = Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
     response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PLAYGROUND_CSP));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{PathSegment, ServerError};
+
+    use super::*;
+
+    #[test]
+    fn errors_without_a_code_are_the_clients_before_execution_and_internal_during_it() {
+        let parse = ServerError::new("Unknown field \"nope\"", None);
+        let bare =
+            ServerError::new("no such table: activity", None).with_path(vec![PathSegment::Field("activity".into())]);
+        let mut response = async_graphql::Response::from_errors(vec![parse, bare]);
+        give_every_error_a_code(&mut response);
+        let code = |i: usize| response.errors[i].extensions.as_ref().and_then(|ext| ext.get("code")).cloned();
+        assert_eq!(code(0), Some("BAD_USER_INPUT".into()));
+        assert_eq!(code(1), Some("INTERNAL_SERVER_ERROR".into()));
+        assert_eq!(response.errors[1].message, "Internal server error");
+    }
 }

@@ -9,8 +9,8 @@ use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{DatabaseConnection, DbErr};
 
+use super::error::ResolverResult;
 use crate::audit;
-use crate::error::AppError;
 
 pub struct UserLoader {
     db: DatabaseConnection,
@@ -27,9 +27,10 @@ impl UserLoader {
 }
 
 /// The request's loader, attached by the HTTP handler.
-pub fn user_loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DataLoader<UserLoader, HashMapCache>> {
-    ctx.data::<DataLoader<UserLoader, HashMapCache>>()
-        .map_err(|_| AppError::internal(DbErr::Custom("no user loader on the request".into())).into_graphql())
+pub fn user_loader<'a>(ctx: &Context<'a>) -> ResolverResult<&'a DataLoader<UserLoader, HashMapCache>> {
+    Ok(ctx
+        .data::<DataLoader<UserLoader, HashMapCache>>()
+        .map_err(|_| DbErr::Custom("no user loader on the request".into()))?)
 }
 
 impl Loader<i64> for UserLoader {
@@ -37,7 +38,6 @@ impl Loader<i64> for UserLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let users = audit::users_by_id(&self.db, ids).await.map_err(Arc::new)?;
-        Ok(users.into_iter().map(|user| (user.id, user)).collect())
+        audit::users_by_id(&self.db, ids.iter().copied()).await.map_err(Arc::new)
     }
 }

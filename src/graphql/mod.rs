@@ -5,6 +5,7 @@
 //! the connection and the request limits ([`limits`]). [`http`] is the HTTP handler; it attaches a
 //! fresh [`loader::UserLoader`] to each request.
 
+mod error;
 pub mod http;
 mod limits;
 pub mod loader;

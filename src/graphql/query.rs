@@ -2,24 +2,24 @@
 
 use async_graphql::{Context, Object};
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DatabaseConnection;
 
+use super::error::ResolverResult;
+use super::loader::user_loader;
 use super::types::{ActivityFilter, ActivityInsights, ActivityPage, PageInput};
 use crate::audit::{self, PageRequest, Total};
 use crate::error::AppError;
 use crate::filter::{FieldError, Filter, Purpose};
-use crate::graphql::loader::user_loader;
 
 pub struct Query;
 
-fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>()
-        .map_err(|_| AppError::internal(sea_orm::DbErr::Custom("no database on the schema".into())).into_graphql())
+fn db<'a>(ctx: &Context<'a>) -> ResolverResult<&'a DatabaseConnection> {
+    Ok(ctx.data::<DatabaseConnection>().map_err(|_| sea_orm::DbErr::Custom("no database on the schema".into()))?)
 }
 
 /// Checks the filter against every rule, reporting all bad fields at once.
 pub(super) fn parse_filter(filter: Option<ActivityFilter>, purpose: Purpose) -> Result<Filter, Vec<FieldError>> {
-    Filter::parse(filter.unwrap_or_default().into_input()?, purpose, Utc::now())
+    Filter::parse(filter.unwrap_or_default().into_input(), purpose, Utc::now())
 }
 
 #[Object]
@@ -30,14 +30,14 @@ impl Query {
         ctx: &Context<'_>,
         filter: Option<ActivityFilter>,
         page: Option<PageInput>,
-    ) -> async_graphql::Result<ActivityPage> {
+    ) -> ResolverResult<ActivityPage> {
         let filter = parse_filter(filter, Purpose::List);
         let page = PageRequest::parse(page.map(|p| p.page), page.map(|p| p.size));
         let (filter, page) = match (filter, page) {
             (Ok(filter), Ok(page)) => (filter, page),
             (filter, page) => {
                 let errors = filter.err().into_iter().flatten().chain(page.err().into_iter().flatten()).collect();
-                return Err(AppError::InvalidInput(errors).into_graphql());
+                return Err(AppError::InvalidInput(errors).into());
             }
         };
         let wanted = ctx.look_ahead();
@@ -45,14 +45,12 @@ impl Query {
         // the cost, and an infinitely scrolling list does not need it.
         let total =
             if wanted.field("total").exists() || wanted.field("pages").exists() { Total::Count } else { Total::Skip };
-        let page = audit::list(db(ctx)?, &filter, page, total, audit::Path::Fastest)
-            .await
-            .map_err(|e| AppError::from(e).into_graphql())?;
+        let page = audit::list(db(ctx)?, &filter, page, total).await?;
         if wanted.field("items").field("transaction").field("user").exists() {
             // Load the page's users in one batch up front: the DataLoader's time window alone
             // could split a large page into several statements.
             let ids: Vec<i64> = page.items.iter().filter_map(|item| item.user_id).collect();
-            user_loader(ctx)?.load_many(ids).await.map_err(|e| AppError::from(DbErr::clone(&e)).into_graphql())?;
+            user_loader(ctx)?.load_many(ids).await?;
         }
         Ok(page.into())
     }
@@ -64,12 +62,9 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         filter: Option<ActivityFilter>,
-    ) -> async_graphql::Result<ActivityInsights> {
-        let filter =
-            parse_filter(filter, Purpose::Insights).map_err(|errors| AppError::InvalidInput(errors).into_graphql())?;
-        let insights = audit::insights(db(ctx)?, &filter, audit::Path::Fastest)
-            .await
-            .map_err(|e| AppError::from(e).into_graphql())?;
+    ) -> ResolverResult<ActivityInsights> {
+        let filter = parse_filter(filter, Purpose::Insights).map_err(AppError::InvalidInput)?;
+        let insights = audit::insights(db(ctx)?, &filter).await?;
         Ok(insights.into())
     }
 }

@@ -2,19 +2,15 @@
 //! rows directly, so the schema only changes when we mean it to. Doc comments here become the
 //! descriptions in `schema.graphql`.
 
-use std::sync::Arc;
-
+use super::error::ResolverResult;
+use super::loader::user_loader;
+use crate::audit::{self, PageRequest};
+use crate::filter::{self, Field, FieldError, Filter, FilterInput};
 use async_graphql::{
     ComplexObject, Context, Enum, InputObject, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject,
     Value,
 };
 use chrono::{NaiveDate, NaiveDateTime};
-use sea_orm::DbErr;
-
-use super::loader::user_loader;
-use crate::audit;
-use crate::error::AppError;
-use crate::filter::{self, Field, FieldError, FilterInput};
 
 /// A calendar date, `YYYY-MM-DD`, in the caller's local calendar.
 ///
@@ -99,10 +95,10 @@ pub struct ActivityFilter {
     /// The caller's time-zone offset in minutes with the sign of JavaScript's
     /// `Date.prototype.getTimezoneOffset()`: New York in winter is 300, Berlin -60, India -330.
     /// From -840 to 840.
-    #[graphql(default = 0)]
+    #[graphql(default_with = "Filter::DEFAULT_OFFSET_MINUTES")]
     pub offset: i64,
     /// Include actions of internal (platform/service) users. `uniqueActors` never counts them.
-    #[graphql(default = true)]
+    #[graphql(default_with = "Filter::DEFAULT_INCLUDE_INTERNAL")]
     pub include_internal: bool,
 }
 
@@ -115,22 +111,21 @@ impl Default for ActivityFilter {
             start_date: None,
             end_date: None,
             timeframe: None,
-            offset: 0,
-            include_internal: true,
+            offset: Filter::DEFAULT_OFFSET_MINUTES,
+            include_internal: Filter::DEFAULT_INCLUDE_INTERNAL,
         }
     }
 }
 
 impl ActivityFilter {
-    /// The typed filter input; the dates are the only fields still to check here.
-    pub fn into_input(self) -> Result<FilterInput, Vec<FieldError>> {
-        let start_date = self.start_date.map(|d| d.parse_for(Field::StartDate)).transpose();
-        let end_date = self.end_date.map(|d| d.parse_for(Field::EndDate)).transpose();
-        let (start_date, end_date) = match (start_date, end_date) {
-            (Ok(start), Ok(end)) => (start, end),
-            (start, end) => return Err(start.err().into_iter().chain(end.err()).collect()),
+    /// The typed filter input; dates that do not parse are carried as its errors.
+    pub fn into_input(self) -> FilterInput {
+        let mut unparsed = Vec::new();
+        let mut date = |date: Option<Date>, field| {
+            date.and_then(|date| date.parse_for(field).map_err(|error| unparsed.push(error)).ok())
         };
-        Ok(FilterInput {
+        let (start_date, end_date) = (date(self.start_date, Field::StartDate), date(self.end_date, Field::EndDate));
+        FilterInput {
             users: self.users.unwrap_or_default(),
             actions: self.actions.unwrap_or_default(),
             start_date,
@@ -138,7 +133,8 @@ impl ActivityFilter {
             timeframe: self.timeframe.map(Into::into),
             offset: Some(self.offset),
             include_internal: Some(self.include_internal),
-        })
+            unparsed,
+        }
     }
 }
 
@@ -146,10 +142,10 @@ impl ActivityFilter {
 #[derive(InputObject, Clone, Copy, Debug)]
 pub struct PageInput {
     /// Page number, from 1. A page past the end is empty, not an error.
-    #[graphql(default = 1)]
+    #[graphql(default_with = "PageRequest::DEFAULT_PAGE")]
     pub page: i64,
     /// Items per page, 1 to 100.
-    #[graphql(default = 50)]
+    #[graphql(default_with = "PageRequest::DEFAULT_SIZE")]
     pub size: i64,
 }
 
@@ -222,7 +218,7 @@ pub struct Transaction {
 #[ComplexObject]
 impl Transaction {
     /// Who did it; null when the account no longer exists.
-    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+    async fn user(&self, ctx: &Context<'_>) -> ResolverResult<Option<User>> {
         Ok(load_user(ctx, self.user_id).await?.map(User::from))
     }
 }
@@ -244,9 +240,9 @@ impl From<entity::users::Model> for User {
 }
 
 /// Looks a user up through the request's DataLoader, so a page costs one statement for all users.
-async fn load_user(ctx: &Context<'_>, id: Option<i64>) -> async_graphql::Result<Option<entity::users::Model>> {
+async fn load_user(ctx: &Context<'_>, id: Option<i64>) -> ResolverResult<Option<entity::users::Model>> {
     let Some(id) = id else { return Ok(None) };
-    user_loader(ctx)?.load_one(id).await.map_err(|err: Arc<DbErr>| AppError::from(DbErr::clone(&err)).into_graphql())
+    Ok(user_loader(ctx)?.load_one(id).await?)
 }
 
 /// Summary cards and the daily chart for the window.
@@ -269,7 +265,7 @@ pub struct ActivityInsights {
 impl ActivityInsights {
     /// The user with the most actions; ties go to the smallest user id. Null when no action in
     /// scope has a user.
-    async fn top_actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<TopActor>> {
+    async fn top_actor(&self, ctx: &Context<'_>) -> ResolverResult<Option<TopActor>> {
         let Some(top) = self.top_actor else { return Ok(None) };
         Ok(load_user(ctx, Some(top.user_id)).await?.map(|user| TopActor {
             id: user.id,

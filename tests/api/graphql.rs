@@ -1,5 +1,6 @@
 //! The GraphQL face: the dashboard in one request, camelCase shapes, `BAD_USER_INPUT` errors.
 
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -123,4 +124,17 @@ async fn an_absent_filter_means_the_schema_defaults() {
     let empty = app.graphql("{ activity(filter: {}) { total } }", json!({})).await.1;
     assert_eq!(absent["data"]["activity"]["total"], 11, "internal users are included by default");
     assert_eq!(absent, empty);
+}
+
+#[tokio::test]
+async fn a_resolver_that_fails_inside_the_gateway_answers_a_generic_internal_error() {
+    let app = TestApp::spawn().await;
+    handmade_log(app.db()).await;
+    // A table the insights read is gone: the gateway's fault, not the client's.
+    app.db().execute_unprepared("DROP TABLE audit_rollup_time").await.expect("drop");
+    let (status, body) = app.graphql("{ activityInsights { totalActions } }", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR", "{body}");
+    assert_eq!(body["errors"][0]["message"], "Internal server error", "{body}");
+    assert!(!body.to_string().contains("audit_rollup"), "{body}");
 }

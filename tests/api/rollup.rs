@@ -93,6 +93,7 @@ fn generated_filter(rng: &mut StdRng, purpose: Purpose) -> FilterInput {
         timeframe,
         offset: Some(offset),
         include_internal: Some(rng.random_bool(0.5)),
+        unparsed: Vec::new(),
     }
 }
 
@@ -120,14 +121,14 @@ async fn the_rollups_give_exactly_the_plain_figures() {
     for round in 0..60 {
         let input = generated_filter(&mut rng, Purpose::Insights);
         let filter = Filter::parse(input.clone(), Purpose::Insights, now).expect("insights filter");
-        let plain = audit::insights(db, &filter, Path::Plain).await.expect("plain insights");
-        let fast = audit::insights(db, &filter, Path::Fastest).await.expect("fast insights");
+        let plain = audit::insights_by_path(db, &filter, Path::Plain).await.expect("plain insights");
+        let fast = audit::insights_by_path(db, &filter, Path::Fastest).await.expect("fast insights");
         assert_same_insights(&fast, &plain, &format!("round {round}: insights for {input:?}"));
         fast_insights += usize::from(rollup::covers(&filter));
 
         let input = generated_filter(&mut rng, Purpose::List);
         let filter = Filter::parse(input.clone(), Purpose::List, now).expect("list filter");
-        let plain = audit::list(db, &filter, PageRequest { page: 1, size: 1 }, Total::Count, Path::Plain)
+        let plain = audit::list_by_path(db, &filter, PageRequest { page: 1, size: 1 }, Total::Count, Path::Plain)
             .await
             .expect("plain total");
         let total = plain.total.unwrap_or(0);
@@ -137,8 +138,8 @@ async fn the_rollups_give_exactly_the_plain_figures() {
         pages.push(PageRequest { page: total.max(1), size: 1 });
         pages.push(PageRequest { page: total / 7 + 2, size: 7 });
         for page in pages {
-            let plain = audit::list(db, &filter, page, Total::Count, Path::Plain).await.expect("plain page");
-            let fast = audit::list(db, &filter, page, Total::Count, Path::Fastest).await.expect("fast page");
+            let plain = audit::list_by_path(db, &filter, page, Total::Count, Path::Plain).await.expect("plain page");
+            let fast = audit::list_by_path(db, &filter, page, Total::Count, Path::Fastest).await.expect("fast page");
             assert_eq!(fast, plain, "round {round}: {page:?} for {input:?}");
             seeks += usize::from(rollup::covers(&filter) && (page.page - 1) * page.size >= 1_000);
         }
@@ -203,8 +204,8 @@ async fn flagging_a_user_while_they_write_keeps_the_rollups_exact() {
     let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
     let input = FilterInput { timeframe: Some(Timeframe::Month), ..Default::default() };
     let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-    let plain = audit::insights(db, &filter, Path::Plain).await.expect("plain");
-    let fast = audit::insights(db, &filter, Path::Fastest).await.expect("fast");
+    let plain = audit::insights_by_path(db, &filter, Path::Plain).await.expect("plain");
+    let fast = audit::insights_by_path(db, &filter, Path::Fastest).await.expect("fast");
     assert_same_insights(&fast, &plain, "after a concurrent flag");
     let system: i64 = fast.actions_per_day.iter().map(|day| day.system_count).sum();
     assert_eq!(system, 3 + 5, "svc's 3 and all 5 of bob's, the new one included");
