@@ -1,6 +1,6 @@
-//! The HTTP application: the routes, and the layers every request passes through. `app` only
-//! assembles; the faces own their handlers ([`crate::rest`], [`crate::graphql::http`]),
-//! [`crate::admission`] guards the data routes and [`crate::edge`] finishes every response.
+//! The HTTP application, assembled: the faces own their routes and handlers ([`crate::rest`],
+//! [`crate::graphql::http`]) and put [`crate::admission`] in front of their data routes;
+//! [`crate::edge`] finishes every response.
 
 use std::future::Future;
 
@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -18,19 +18,15 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::{admission, edge, graphql, rest, server};
+use crate::{edge, graphql, rest, server};
 
-/// The whole HTTP surface.
+/// The whole HTTP surface: each face's routes, the health checks, and the layers every request
+/// passes through.
 pub fn router(state: AppState) -> Router {
     let limits = state.limits.clone();
-    let admitted = middleware::from_fn_with_state(state.clone(), admission::admit);
     Router::new()
-        .route("/graphql", post(graphql::http::execute))
-        .route("/api/activity", get(rest::list_activity))
-        .route("/api/activity/insights", get(rest::activity_insights))
-        .route_layer(admitted)
-        // Routes below are not admitted: they need no token.
-        .route("/graphql", get(graphql::http::playground))
+        .merge(graphql::http::router(&state))
+        .merge(rest::router(&state))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         // Innermost first: the deadline and the body limit hold for every route, every error gets

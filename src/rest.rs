@@ -3,16 +3,27 @@
 //! original JSON bodies. Parameters are parsed here into the shared [`Filter`]; every bad one is
 //! reported at once, in pydantic v1's 422 shape.
 
-use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use chrono::Utc;
 use serde::Serialize;
 
+use crate::admission;
 use crate::audit::{self, PageRequest};
 use crate::error::AppError;
 use crate::filter::{self, Field, FieldError, Filter, FilterInput, Purpose, Timeframe};
 use crate::state::AppState;
+
+/// The REST routes, each admitted first (token, rate, availability).
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/activity", get(list_activity))
+        .route("/api/activity/insights", get(activity_insights))
+        .route_layer(middleware::from_fn_with_state(state.clone(), admission::admit))
+}
 
 /// The insights endpoint calls the window's end `report_date`.
 fn insights_field_name(field: Field) -> &'static str {
@@ -204,11 +215,27 @@ struct TopEntityTypeBody {
     count: i64,
 }
 
+impl From<audit::TopEntityType> for TopEntityTypeBody {
+    fn from(top: audit::TopEntityType) -> Self {
+        TopEntityTypeBody { object_type: top.object_type, count: top.count }
+    }
+}
+
 #[derive(Serialize)]
 struct DayBody {
     date: String,
     user_count: i64,
     system_count: i64,
+}
+
+impl From<audit::DailyActions> for DayBody {
+    fn from(day: audit::DailyActions) -> Self {
+        DayBody {
+            date: day.date.format("%Y-%m-%d").to_string(),
+            user_count: day.user_count,
+            system_count: day.system_count,
+        }
+    }
 }
 
 /// `GET /api/activity/insights`
@@ -237,17 +264,7 @@ async fn insights_body(state: &AppState, filter: &Filter) -> Result<InsightsBody
         unique_actors: insights.unique_actors,
         total_actions: insights.total_actions,
         top_actor,
-        top_entity_type: insights
-            .top_entity_type
-            .map(|top| TopEntityTypeBody { object_type: top.object_type, count: top.count }),
-        actions_per_day: insights
-            .actions_per_day
-            .into_iter()
-            .map(|day| DayBody {
-                date: day.date.format("%Y-%m-%d").to_string(),
-                user_count: day.user_count,
-                system_count: day.system_count,
-            })
-            .collect(),
+        top_entity_type: insights.top_entity_type.map(Into::into),
+        actions_per_day: insights.actions_per_day.into_iter().map(Into::into).collect(),
     })
 }

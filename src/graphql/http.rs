@@ -4,17 +4,26 @@
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::GraphQLResponse;
-use axum::Extension;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router, middleware};
 use serde_json::json;
 
 use super::loader::UserLoader;
+use crate::admission;
 use crate::auth::Admin;
 use crate::edge::OperationName;
 use crate::error::DatabaseAway;
 use crate::state::AppState;
+
+/// `/graphql`: queries are admitted first (token, rate, availability); the playground needs no
+/// token.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let admitted = post(execute).route_layer(middleware::from_fn_with_state(state.clone(), admission::admit));
+    Router::new().route("/graphql", admitted.merge(get(playground)))
+}
 
 /// `POST /graphql`: reads the body (at most `--max-body-bytes`), executes, and maps the errors
 /// that mean "not the client's fault" to their HTTP statuses (503, 504) so proxies see them too.

@@ -283,18 +283,8 @@ impl From<audit::Insights> for ActivityInsights {
             unique_actors: insights.unique_actors,
             total_actions: insights.total_actions,
             top_actor: insights.top_actor,
-            top_entity_type: insights
-                .top_entity_type
-                .map(|top| TopEntityType { object_type: top.object_type, count: top.count }),
-            actions_per_day: insights
-                .actions_per_day
-                .into_iter()
-                .map(|day| DailyActions {
-                    date: Date::output(day.date),
-                    user_count: day.user_count,
-                    system_count: day.system_count,
-                })
-                .collect(),
+            top_entity_type: insights.top_entity_type.map(Into::into),
+            actions_per_day: insights.actions_per_day.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -316,6 +306,12 @@ pub struct TopEntityType {
     pub count: i64,
 }
 
+impl From<audit::TopEntityType> for TopEntityType {
+    fn from(top: audit::TopEntityType) -> Self {
+        TopEntityType { object_type: top.object_type, count: top.count }
+    }
+}
+
 /// Actions on one local date, split by who made them.
 #[derive(SimpleObject)]
 pub struct DailyActions {
@@ -324,4 +320,10 @@ pub struct DailyActions {
     pub user_count: i64,
     /// Actions of internal users ("system" actions).
     pub system_count: i64,
+}
+
+impl From<audit::DailyActions> for DailyActions {
+    fn from(day: audit::DailyActions) -> Self {
+        DailyActions { date: Date::output(day.date), user_count: day.user_count, system_count: day.system_count }
+    }
 }
