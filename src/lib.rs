@@ -5,8 +5,9 @@
 //! - [`server`] accepts connections and holds them to their timeouts; it drains on SIGTERM/SIGINT.
 //! - [`app`] assembles the axum router and its layers; [`state`] is what every handler shares.
 //! - [`edge`] finishes every response: the access log, JSON bodies for the gateway's own errors.
-//! - [`admission`] guards the data routes: fail fast while the database is away, then the token
-//!   ([`auth`] turns it into an administrator, or a 401/403), then its rate.
+//! - [`admission`] guards the data routes: fail fast while the database is away ([`availability`]),
+//!   then the token ([`auth`] turns it into an administrator, or a 401/403), then its rate
+//!   ([`rate_limit`]).
 //! - [`graphql`] and [`rest`] are the two faces. Each parses its raw input into the one
 //!   [`filter::Filter`] and calls the same query functions; neither contains SQL.
 //! - [`filter`] owns the shared filter, its validation and the window arithmetic (local calendar
@@ -22,12 +23,14 @@ pub mod admission;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod availability;
 pub mod cli;
 pub mod db;
 pub mod edge;
 pub mod error;
 pub mod filter;
 pub mod graphql;
+pub mod rate_limit;
 pub mod rest;
 pub mod seed;
 pub mod server;

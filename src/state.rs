@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
-use crate::admission::{Availability, RateLimiter};
+use crate::availability::Availability;
 use crate::graphql::{self, AuditSchema};
+use crate::rate_limit::RateLimiter;
 
 /// What one request and one connection may cost. The defaults are the documented ones
 /// (`docs/limits.md`); `serve` takes each as a flag.
