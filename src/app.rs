@@ -3,15 +3,17 @@
 //! [`crate::edge`] finishes every response.
 
 use std::future::Future;
+use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -42,8 +44,23 @@ pub fn router(state: AppState) -> Router {
         // Responses carry user names and e-mail addresses: no cache may keep them.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(cors(&state.cors_allow_origins))
         .layer(middleware::from_fn(edge::access_log))
         .with_state(state)
+}
+
+/// CORS for the configured origins: their preflights succeed with `Authorization` and
+/// `Content-Type` allowed. With none configured, the layer allows nothing, so a preflight gets
+/// no CORS headers and browsers refuse the cross-origin call.
+fn cors(origins: &[HeaderValue]) -> CorsLayer {
+    if origins.is_empty() {
+        return CorsLayer::new();
+    }
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .max_age(Duration::from_secs(3600))
 }
 
 /// Serves the application on `listener` until `shutdown` resolves (see [`server::serve`]).

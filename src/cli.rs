@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use axum::http::HeaderValue;
 use chrono::{NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sea_orm::DatabaseConnection;
@@ -88,6 +89,18 @@ pub struct ServeArgs {
     /// Requests per minute each token may make (429 with `Retry-After` past it). Default: no limit.
     #[arg(long, env = "AUDIT_GATEWAY_RATE_LIMIT_PER_MINUTE")]
     pub rate_limit_per_minute: Option<NonZeroU32>,
+    /// An origin (`https://audit.example.com`) whose pages may call the API; repeat the flag for
+    /// more (the environment variable takes them comma-separated). Default: none (CORS off).
+    #[arg(long = "cors-allow-origin", env = "AUDIT_GATEWAY_CORS_ALLOW_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_allow_origins: Vec<HeaderValue>,
+}
+
+fn parse_origin(text: &str) -> Result<HeaderValue, String> {
+    let origin = text.trim().trim_end_matches('/');
+    if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+        return Err(format!("{text:?} is not an origin like https://audit.example.com"));
+    }
+    HeaderValue::from_str(origin).map_err(|_| format!("{text:?} is not an origin"))
 }
 
 impl ServeArgs {
@@ -217,7 +230,8 @@ async fn serve(url: &str, args: &ServeArgs) -> CliResult {
     let db = db::connect(&config).await?;
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     tracing::info!(address = %listener.local_addr()?, "audit-gateway listening");
-    app::serve(listener, AppState::with_limits(db, limits), server::shutdown_signal()).await?;
+    let state = AppState::with_limits(db, limits).with_cors_allow_origins(args.cors_allow_origins.clone());
+    app::serve(listener, state, server::shutdown_signal()).await?;
     tracing::info!("audit-gateway stopped");
     Ok(())
 }

@@ -191,8 +191,11 @@ impl AppError {
                 self.rest_body(name)
             }
             Face::GraphQL => {
-                let error = self.graphql_error().into_server_error(Default::default());
-                json!({ "data": null, "errors": [error] })
+                // Raised before execution: no `data`, and no `locations` (there is no document
+                // position to point at).
+                let mut error = self.graphql_error().into_server_error(Default::default());
+                error.locations.clear();
+                json!({ "errors": [error] })
             }
         };
         let mut response = (self.status(), axum::Json(body)).into_response();

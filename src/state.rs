@@ -5,6 +5,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::HeaderValue;
 use sea_orm::DatabaseConnection;
 
 use crate::availability::Availability;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub availability: Availability,
     /// Per-token request rate, when one is configured.
     pub rate_limiter: Option<Arc<RateLimiter>>,
+    /// Origins whose pages may call the API (CORS); none by default.
+    pub cors_allow_origins: Arc<Vec<HeaderValue>>,
 }
 
 impl AppState {
@@ -77,7 +80,13 @@ impl AppState {
             rate_limiter: limits.rate_limit_per_minute.map(|per_minute| Arc::new(RateLimiter::per_minute(per_minute))),
             availability: Availability::default(),
             limits: Arc::new(limits),
+            cors_allow_origins: Arc::default(),
             db,
         }
+    }
+
+    /// Lets pages from `origins` call the API.
+    pub fn with_cors_allow_origins(self, origins: Vec<HeaderValue>) -> Self {
+        AppState { cors_allow_origins: Arc::new(origins), ..self }
     }
 }

@@ -1,84 +1,294 @@
-//! The GraphQL face over HTTP: `POST /graphql`, which [`crate::admission`] has already admitted
-//! (so the body is only read for an authenticated administrator), and the playground at
-//! `GET /graphql`.
+//! The GraphQL face over HTTP, as the GraphQL-over-HTTP specification says:
+//!
+//! - `POST /graphql` with an `application/json` body: one operation, or a batch (a JSON array of
+//!   at most [`MAX_BATCH`] operations sharing one cost budget);
+//! - `GET /graphql?query=…&variables=…&operationName=…&extensions=…` for queries (a mutation is
+//!   405); a browser's navigation to `GET /graphql` without a query gets the playground;
+//! - the response's media type follows `Accept`: `application/graphql-response+json` when the
+//!   client asks for it (then a request that never executed is a 400), `application/json` when it
+//!   asks for that, for `*/*` or says nothing; anything else is a 406.
+//!
+//! Every request but the playground's is admitted first ([`crate::admission`]), so a body is only
+//! read for an authenticated administrator.
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::GraphQLResponse;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, BatchResponse, ServerError};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router, middleware};
-use serde_json::json;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use serde_json::{Value, json};
 
+use super::limits::{self, Budget};
 use super::loader::UserLoader;
+use super::playground;
 use crate::admission;
 use crate::auth::Admin;
 use crate::edge::OperationName;
 use crate::error::DatabaseAway;
 use crate::state::AppState;
 
-/// `/graphql`: queries are admitted first (token, rate, availability); the playground needs no
-/// token.
+/// Most operations in one batch.
+pub const MAX_BATCH: usize = 10;
+
+/// `/graphql` and the playground's assets.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let admitted = post(execute).route_layer(middleware::from_fn_with_state(state.clone(), admission::admit));
-    Router::new().route("/graphql", admitted.merge(get(playground)))
+    let admitted = middleware::from_fn_with_state(state.clone(), admit_unless_playground);
+    Router::new()
+        .route("/graphql", get(get_graphql).post(post_graphql).route_layer(admitted))
+        .merge(playground::router())
 }
 
-/// `POST /graphql`: reads the body (at most `--max-body-bytes`), executes, and maps the errors
-/// that mean "not the client's fault" to their HTTP statuses (503, 504) so proxies see them too.
-pub async fn execute(State(state): State<AppState>, Extension(admin): Extension<Admin>, request: Request) -> Response {
+/// Admission for everything but a browser opening the playground, which needs no token.
+async fn admit_unless_playground(state: State<AppState>, request: Request, next: Next) -> Response {
+    if wants_playground(request.method(), request.headers(), request.uri().query()) {
+        return next.run(request).await;
+    }
+    admission::admit(state, request, next).await
+}
+
+/// A navigation: `GET` without a `query` parameter, from a client that takes HTML.
+fn wants_playground(method: &Method, headers: &HeaderMap, query: Option<&str>) -> bool {
+    let has_query = form_urlencoded::parse(query.unwrap_or_default().as_bytes()).any(|(key, _)| key == "query");
+    let takes_html = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    method == Method::GET && !has_query && takes_html
+}
+
+/// The response media types a client may ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponse,
+    Json,
+}
+
+impl MediaType {
+    /// What `Accept` asks for: `application/graphql-response+json` when listed, `application/json`
+    /// when it, `application/*` or `*/*` is listed or there is no `Accept`; `None` otherwise.
+    fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
+        let Some(accept) = headers.get(header::ACCEPT) else { return Some(MediaType::Json) };
+        let mut json = false;
+        for range in accept.to_str().unwrap_or_default().split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+            if parts.any(|parameter| parameter.replace(' ', "") == "q=0") {
+                continue;
+            }
+            match media.as_str() {
+                "application/graphql-response+json" => return Some(MediaType::GraphqlResponse),
+                "application/json" | "application/*" | "*/*" => json = true,
+                _ => {}
+            }
+        }
+        json.then_some(MediaType::Json)
+    }
+
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            MediaType::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+/// `GET /graphql`: the playground for a browser, otherwise a query in the URL.
+async fn get_graphql(state: State<AppState>, admin: Option<Extension<Admin>>, request: Request) -> Response {
+    let (method, headers, query) = (request.method(), request.headers(), request.uri().query());
+    if wants_playground(method, headers, query) {
+        return playground::page();
+    }
+    let Some(media) = MediaType::negotiate(headers) else { return not_acceptable() };
+    let Some(Extension(admin)) = admin else {
+        return request_error(MediaType::Json, StatusCode::INTERNAL_SERVER_ERROR, "the request was not admitted");
+    };
+    let mut params = async_graphql::Request::new("");
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let parsed = match key.as_ref() {
+            "query" => {
+                params.query = value.into_owned();
+                Ok(())
+            }
+            "operationName" => {
+                params.operation_name = Some(value.into_owned());
+                Ok(())
+            }
+            "variables" => serde_json::from_str(&value).map(|variables| params.variables = variables),
+            "extensions" => serde_json::from_str(&value).map(|extensions| params.extensions = extensions),
+            _ => Ok(()),
+        };
+        if let Err(error) = parsed {
+            return request_error(media, StatusCode::BAD_REQUEST, &format!("`{key}` is not valid JSON: {error}"));
+        }
+    }
+    // GET must not change anything (the schema has no mutations, but say so the HTTP way).
+    if let Some(kind) = operation_type(&params)
+        && kind != OperationType::Query
+    {
+        let mut response = request_error(media, StatusCode::METHOD_NOT_ALLOWED, "only queries may be sent with GET");
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, admin, media, BatchRequest::Single(params)).await
+}
+
+/// The type of the operation `request` selects, if its text passes the limits and parses.
+fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
+    limits::check_text(&request.query).ok()?;
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let mut operations = document.operations.iter();
+    let (_, operation) = match &request.operation_name {
+        Some(wanted) => operations.find(|(name, _)| name.is_some_and(|name| name.as_str() == wanted))?,
+        None => operations.next()?,
+    };
+    Some(operation.node.ty)
+}
+
+/// `POST /graphql`: reads the body (at most `--max-body-bytes`), one operation or a batch.
+async fn post_graphql(state: State<AppState>, Extension(admin): Extension<Admin>, request: Request) -> Response {
+    let Some(media) = MediaType::negotiate(request.headers()) else { return not_acceptable() };
+    let json_body = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|value| value.trim().eq_ignore_ascii_case("application/json"));
+    if !json_body {
+        let message = "the body must be `application/json`";
+        return request_error(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, message);
+    }
     let body = match axum::body::to_bytes(request.into_body(), state.limits.max_body_bytes).await {
         Ok(body) => body,
         Err(error) if body_too_large(&error) => {
-            return request_error(StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than the limit");
+            let message = "the request body is larger than the limit";
+            return request_error(media, StatusCode::PAYLOAD_TOO_LARGE, message);
         }
-        Err(_) => return request_error(StatusCode::BAD_REQUEST, "the request body could not be read"),
+        Err(_) => return request_error(media, StatusCode::BAD_REQUEST, "the request body could not be read"),
     };
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(request) => request,
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
         Err(error) => {
             // serde_json's message names the position, never our internals.
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                &format!("the body is not a GraphQL request in JSON: {error}"),
-            );
+            let message = format!("the body is not a GraphQL request in JSON: {error}");
+            return request_error(media, StatusCode::BAD_REQUEST, &message);
         }
     };
-    let operation = request.operation_name.clone();
-    let request = request.data(admin).data(UserLoader::for_request(state.db.clone()));
-    let mut response = state.schema.execute(request).await;
-    give_every_error_a_code(&mut response);
-    let has_code = |code: &str| {
-        response
-            .errors
-            .iter()
-            .any(|error| error.extensions.as_ref().and_then(|ext| ext.get("code")) == Some(&code.into()))
+    if let BatchRequest::Batch(requests) = &batch
+        && !(1..=MAX_BATCH).contains(&requests.len())
+    {
+        let message = format!("a batch holds 1 to {MAX_BATCH} operations");
+        return request_error(media, StatusCode::BAD_REQUEST, &message);
+    }
+    execute(&state, admin, media, batch).await
+}
+
+/// Runs one operation or a batch, with one budget, and answers in `media`.
+async fn execute(state: &AppState, admin: Admin, media: MediaType, batch: BatchRequest) -> Response {
+    let budget = Budget::new();
+    let mut names = Vec::new();
+    let mut prepare = |request: async_graphql::Request| {
+        if let Some(name) = &request.operation_name {
+            names.push(name.clone());
+        }
+        request.data(admin).data(UserLoader::for_request(state.db.clone())).data(budget.clone())
     };
-    // A request refused by a limit (`graphql::limits`) was never executed: 400, like a body
-    // that is not JSON.
-    let refused =
-        response.errors.iter().any(|error| error.extensions.as_ref().is_some_and(|ext| ext.get("limit").is_some()));
-    let status = if has_code("SERVICE_UNAVAILABLE") {
-        Some(StatusCode::SERVICE_UNAVAILABLE)
-    } else if has_code("TIMEOUT") {
-        Some(StatusCode::GATEWAY_TIMEOUT)
-    } else if refused {
-        Some(StatusCode::BAD_REQUEST)
+    let batch = match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(prepare).collect()),
+    };
+    let (body, outcomes) = match batch {
+        BatchRequest::Single(request) => {
+            if let Some(missing) = missing_query(&request) {
+                return request_error(media, StatusCode::BAD_REQUEST, missing);
+            }
+            let (body, outcome) = render(state.schema.execute(request).await);
+            (body, vec![outcome])
+        }
+        BatchRequest::Batch(requests) => {
+            if let Some(missing) = requests.iter().find_map(missing_query) {
+                return request_error(media, StatusCode::BAD_REQUEST, missing);
+            }
+            let responses = match state.schema.execute_batch(BatchRequest::Batch(requests)).await {
+                BatchResponse::Single(response) => vec![response],
+                BatchResponse::Batch(responses) => responses,
+            };
+            let (bodies, outcomes) = responses.into_iter().map(render).unzip();
+            (Value::Array(bodies), outcomes)
+        }
+    };
+    let status = if outcomes.iter().any(|o| o.unavailable) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if outcomes.iter().any(|o| o.timed_out) {
+        StatusCode::GATEWAY_TIMEOUT
+    } else if outcomes.len() == 1
+        && outcomes.iter().any(|o| o.refused || (o.not_executed && media == MediaType::GraphqlResponse))
+    {
+        // A request refused by a limit, or (when the client speaks graphql-response+json) one
+        // that never executed: 400. With application/json such errors travel with a 200.
+        StatusCode::BAD_REQUEST
     } else {
-        None
+        StatusCode::OK
     };
-    let mut http = GraphQLResponse::from(response).into_response();
-    if let Some(status) = status {
-        *http.status_mut() = status;
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            http.extensions_mut().insert(DatabaseAway);
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.extensions_mut().insert(DatabaseAway);
+    }
+    if !names.is_empty() {
+        response.extensions_mut().insert(OperationName(names.join(",")));
+    }
+    response
+}
+
+/// Why a request cannot even be tried: it has neither a query nor a persisted query's hash.
+fn missing_query(request: &async_graphql::Request) -> Option<&'static str> {
+    (request.query.is_empty() && !request.extensions.contains_key("persistedQuery"))
+        .then_some("the request has no `query`")
+}
+
+/// What the HTTP status needs to know about one response.
+#[derive(Default)]
+struct Outcome {
+    /// Refused by a request limit (`extensions.limit`).
+    refused: bool,
+    /// Parse or validation failed: nothing executed.
+    not_executed: bool,
+    unavailable: bool,
+    timed_out: bool,
+}
+
+/// One response as the spec shapes it: every error has a code; a request that never executed has
+/// no `data`; a failed non-null root field nulls `data` as a whole.
+fn render(mut response: async_graphql::Response) -> (Value, Outcome) {
+    give_every_error_a_code(&mut response);
+    let code_of = |error: &ServerError| {
+        error.extensions.as_ref().and_then(|ext| ext.get("code")).map(ToString::to_string).unwrap_or_default()
+    };
+    let outcome = Outcome {
+        refused: response.errors.iter().any(|e| e.extensions.as_ref().is_some_and(|ext| ext.get("limit").is_some())),
+        not_executed: !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty()),
+        unavailable: response.errors.iter().any(|e| code_of(e) == "\"SERVICE_UNAVAILABLE\""),
+        timed_out: response.errors.iter().any(|e| code_of(e) == "\"TIMEOUT\""),
+    };
+    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "data": null }));
+    if let Some(object) = body.as_object_mut() {
+        if outcome.not_executed {
+            object.remove("data");
+        } else if let Some(Value::Object(data)) = object.get("data") {
+            // Every root field is non-null: one that failed leaves nothing to return but null.
+            let failed_root = response.errors.iter().any(|error| match error.path.first() {
+                Some(async_graphql::PathSegment::Field(key)) => !data.contains_key(key),
+                _ => false,
+            });
+            if failed_root {
+                object.insert("data".to_owned(), Value::Null);
+            }
         }
     }
-    if let Some(operation) = operation {
-        http.extensions_mut().insert(OperationName(operation));
-    }
-    http
+    (body, outcome)
 }
 
 /// Errors raised before execution (parsing and validation: a bad enum value, an unknown field)
@@ -90,7 +300,10 @@ fn give_every_error_a_code(response: &mut async_graphql::Response) {
         if error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some()) {
             continue;
         }
-        let code = if error.path.is_empty() {
+        let code = if error.message == "PersistedQueryNotFound" {
+            // Apollo's protocol: the client sends the query text next.
+            "PERSISTED_QUERY_NOT_FOUND"
+        } else if error.path.is_empty() {
             "BAD_USER_INPUT"
         } else {
             tracing::error!(error = %error.message, path = ?error.path, "a GraphQL error without a code");
@@ -114,28 +327,21 @@ fn body_too_large(error: &axum::Error) -> bool {
 }
 
 /// A request that never reached GraphQL: the spec's shape, with no `data` key.
-fn request_error(status: StatusCode, message: &str) -> Response {
+fn request_error(media: MediaType, status: StatusCode, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
-    (status, axum::Json(body)).into_response()
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    response
 }
 
-/// What the playground page may load: itself, and (until it is served from the binary) GraphiQL
-/// and React from unpkg. It may only talk to the gateway.
-const PLAYGROUND_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
-     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://graphql.org; \
-     connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-
-/// `GET /graphql`: GraphiQL loads without a token; the user pastes `Authorization` into its
-/// headers pane.
-pub async fn playground() -> Response {
-    let mut response = Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
-    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PLAYGROUND_CSP));
-    response
+fn not_acceptable() -> Response {
+    let message = "this endpoint answers application/graphql-response+json or application/json";
+    request_error(MediaType::Json, StatusCode::NOT_ACCEPTABLE, message)
 }
 
 #[cfg(test)]
 mod tests {
-    use async_graphql::{PathSegment, ServerError};
+    use async_graphql::PathSegment;
 
     use super::*;
 
@@ -150,5 +356,22 @@ mod tests {
         assert_eq!(code(0), Some("BAD_USER_INPUT".into()));
         assert_eq!(code(1), Some("INTERNAL_SERVER_ERROR".into()));
         assert_eq!(response.errors[1].message, "Internal server error");
+    }
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).expect("ascii"));
+        headers
+    }
+
+    #[test]
+    fn accept_chooses_the_media_type() {
+        assert_eq!(MediaType::negotiate(&HeaderMap::new()), Some(MediaType::Json));
+        assert_eq!(MediaType::negotiate(&accept("*/*")), Some(MediaType::Json));
+        assert_eq!(MediaType::negotiate(&accept("application/json; charset=utf-8")), Some(MediaType::Json));
+        let both = "application/graphql-response+json, application/json;q=0.9";
+        assert_eq!(MediaType::negotiate(&accept(both)), Some(MediaType::GraphqlResponse));
+        assert_eq!(MediaType::negotiate(&accept("text/html")), None);
+        assert_eq!(MediaType::negotiate(&accept("application/graphql-response+json;q=0, text/html")), None);
     }
 }

@@ -7,17 +7,23 @@
 //!    process. Variables (JSON) are held to the same nesting.
 //! 2. **Before validation**, on the parsed document: fragment spreads may expand to at most
 //!    [`MAX_SELECTIONS`] selections, counted once per fragment (doubling fragments would make
-//!    validation's work exponential), and no fragment may spread itself.
-//! 3. **Before execution**: the database work the operation asks for, estimated by
+//!    validation's work exponential), and no fragment may spread itself. Introspection's lists
+//!    (`types`, `fields`, `args`, …) may nest at most [`MAX_INTROSPECTION_LISTS`] deep: each
+//!    level multiplies the answer, and graphql-js's `getIntrospectionQuery()`, with every option,
+//!    needs three. This, not a depth limit, is what keeps introspection cheap, so the standard
+//!    query is never refused.
+//! 3. **Before validation and execution**: the database work the operation asks for, estimated by
 //!    [`audit::cost`] for each `activityInsights`, counted `activity` and page, summed over
-//!    aliases and fragments, must fit in [`REQUEST_BUDGET`].
+//!    aliases and fragments, must fit in what is left of the HTTP request's [`Budget`]
+//!    ([`REQUEST_BUDGET`], shared by the operations of a batch).
 //!
 //! Every refusal is `BAD_USER_INPUT` with `extensions.limit` naming the limit.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet};
 use async_graphql::{InputType, Name, Request, ServerError, ServerResult, Value, Variables};
 
@@ -32,45 +38,97 @@ pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
 pub const MAX_NESTING: usize = 32;
 /// Most selections a document may expand to once its fragments are spread.
 pub const MAX_SELECTIONS: u64 = 10_000;
+/// Most introspection list fields nested in one another (`types { fields { args } }` is three).
+pub const MAX_INTROSPECTION_LISTS: usize = 3;
 /// Most database work one request may ask for, in [`audit::cost`]'s units (days of the log read
 /// row by row): one ten-year aggregate over the log (3,660) twice over, or hundreds of figures
 /// the rollups answer.
 pub const REQUEST_BUDGET: u64 = 10_000;
 
-/// The extension that enforces the limits; registered on the schema.
+/// What is left of one HTTP request's budget: a batch's operations draw on the same one, so their
+/// costs add up. A request without one gets a fresh [`REQUEST_BUDGET`].
+pub struct Budget(AtomicU64);
+
+impl Budget {
+    pub fn new() -> Arc<Budget> {
+        Arc::new(Budget(AtomicU64::new(REQUEST_BUDGET)))
+    }
+
+    /// Takes `cost` from the budget, or refuses (taking nothing) when not that much is left.
+    fn charge(&self, cost: u64) -> ServerResult<()> {
+        self.0.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(cost)).map(|_| ()).map_err(
+            |left| {
+                refusal(
+                    "cost",
+                    format!(
+                        "the request asks for {cost} units of database work and has {left} of its \
+                         {REQUEST_BUDGET} left: ask for fewer or shorter windows"
+                    ),
+                )
+            },
+        )
+    }
+}
+
+/// The extension that enforces the limits; registered on the schema before the persisted-query
+/// extension, so the text of a query is checked before anything parses it.
 pub struct RequestLimits;
 
 impl ExtensionFactory for RequestLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimits)
+        Arc::new(RequestLimitsExtension::default())
     }
 }
 
+/// One request's run of the checks (async-graphql creates one per operation).
+#[derive(Default)]
+struct RequestLimitsExtension {
+    /// The operation to execute, seen in `prepare_request` and needed once the document is known.
+    operation_name: Mutex<Option<String>>,
+}
+
 #[async_graphql::async_trait::async_trait]
-impl Extension for RequestLimits {
+impl Extension for RequestLimitsExtension {
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        check_text(&request.query)?;
         check_variables(&request.variables)?;
-        let document = async_graphql::parser::parse_query(&request.query).map_err(ServerError::from)?;
-        check_expansion(&document)?;
-        let cost = request_cost(&document, request.operation_name.as_deref(), &request.variables);
-        if cost > REQUEST_BUDGET {
-            return Err(refusal(
-                "cost",
-                format!(
-                    "the request asks for {cost} units of database work, more than the {REQUEST_BUDGET} a request \
-                     may use: ask for fewer or shorter windows"
-                ),
-            ));
+        if let Ok(mut name) = self.operation_name.lock() {
+            name.clone_from(&request.operation_name);
         }
-        // Parsed once: async-graphql validates and executes this document.
-        request.set_parsed_query(document);
+        // An empty query is a persisted one, looked up by its hash: its text was checked when it
+        // was registered, through here.
+        if !request.query.is_empty() {
+            check_text(&request.query)?;
+            let document = async_graphql::parser::parse_query(&request.query).map_err(ServerError::from)?;
+            check_expansion(&document)?;
+            check_introspection(&document)?;
+            // Parsed once here: async-graphql validates and executes this document.
+            request.set_parsed_query(document);
+        }
         next.run(ctx, request).await
+    }
+
+    /// The cost, once the document is known (parsed above, or found by its hash), and before it
+    /// is validated or executed.
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let operation_name = self.operation_name.lock().map(|name| name.clone()).unwrap_or_default();
+        let cost = request_cost(&document, operation_name.as_deref(), variables);
+        match ctx.data_opt::<Arc<Budget>>() {
+            Some(budget) => budget.charge(cost)?,
+            None => Budget::new().charge(cost)?,
+        }
+        Ok(document)
     }
 }
 
@@ -88,7 +146,7 @@ fn too_deep() -> ServerError {
 
 /// Size and nesting, read from the text without parsing it. Strings and comments are skipped;
 /// brackets inside an argument or variable list (`(…)`) are values, the others selection sets.
-fn check_text(query: &str) -> ServerResult<()> {
+pub(super) fn check_text(query: &str) -> ServerResult<()> {
     if query.len() > MAX_DOCUMENT_BYTES {
         return Err(refusal(
             "documentSize",
@@ -191,6 +249,37 @@ fn check_expansion(document: &ExecutableDocument) -> ServerResult<()> {
             "selections",
             format!("the document expands to {total} selections, more than the {MAX_SELECTIONS} allowed"),
         ));
+    }
+    Ok(())
+}
+
+/// The fields of introspection's types that are lists.
+const INTROSPECTION_LISTS: &[&str] =
+    &["types", "fields", "args", "inputFields", "interfaces", "possibleTypes", "enumValues", "directives"];
+
+/// Refuses introspection whose lists nest deeper than [`MAX_INTROSPECTION_LISTS`]. Runs after
+/// [`check_expansion`], so fragments are acyclic and the walk is bounded.
+fn check_introspection(document: &ExecutableDocument) -> ServerResult<()> {
+    fn deepest(document: &ExecutableDocument, set: &SelectionSet, inside: bool, lists: usize) -> usize {
+        let mut fields = Vec::new();
+        collect_fields(document, set, &mut fields);
+        fields
+            .into_iter()
+            .map(|field| {
+                let name = field.name.node.as_str();
+                let inside = inside || name == "__schema" || name == "__type";
+                let lists = lists + usize::from(inside && INTROSPECTION_LISTS.contains(&name));
+                deepest(document, &field.selection_set.node, inside, lists)
+            })
+            .fold(lists, usize::max)
+    }
+    for (_, operation) in document.operations.iter() {
+        if deepest(document, &operation.node.selection_set.node, false, 0) > MAX_INTROSPECTION_LISTS {
+            return Err(refusal(
+                "introspectionNesting",
+                format!("introspection lists may nest at most {MAX_INTROSPECTION_LISTS} deep"),
+            ));
+        }
     }
     Ok(())
 }
@@ -377,6 +466,17 @@ mod tests {
     fn a_fragment_that_spreads_itself_is_refused() {
         let query = "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
         assert_eq!(refused_limit(check_expansion(&parse(query))).as_deref(), Some("\"fragmentCycle\""));
+    }
+
+    #[test]
+    fn introspection_lists_nest_three_deep_and_no_deeper() {
+        let standard = "{ __schema { types { fields { args { name } } } } }";
+        assert!(check_introspection(&parse(standard)).is_ok());
+        let bomb = "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
+        assert_eq!(refused_limit(check_introspection(&parse(bomb))).as_deref(), Some("\"introspectionNesting\""));
+        // Our own fields may be called anything: only introspection's lists count.
+        let through_fragment = "{ ...F } fragment F on Query { __type(name: \"Query\") { fields { args { type { fields { args { name } } } } } } }";
+        assert!(check_introspection(&parse(through_fragment)).is_err());
     }
 
     #[test]

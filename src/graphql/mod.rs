@@ -7,33 +7,48 @@
 
 mod error;
 pub mod http;
+mod introspection;
 mod limits;
 pub mod loader;
+mod playground;
 mod query;
 mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
+use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 pub use query::Query;
 
 pub type AuditSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
-/// Deep or very wide documents are refused before they reach the database.
-const MAX_DEPTH: usize = 12;
+/// Very wide documents are refused before they reach the database. There is no depth limit:
+/// our types nest five deep at most, and introspection, the only deep part, is bounded by
+/// [`limits`] without refusing the standard introspection query.
 const MAX_COMPLEXITY: usize = 1_000;
 
 /// The schema's shape, without data.
 pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query, EmptyMutation, EmptySubscription).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY)
+    Schema::build(Query, EmptyMutation, EmptySubscription).limit_complexity(MAX_COMPLEXITY)
 }
 
 /// The SDL that `schema.graphql` must equal (`audit-gateway schema`).
 pub fn export_sdl() -> String {
-    schema_builder().finish().sdl()
+    schema_builder().finish().sdl_with_options(SDLExportOptions::new().include_specified_by())
 }
 
-/// The executable schema over `db`, with the request limits.
+/// Automatic persisted queries kept in memory, per replica (a client re-sends a query the replica
+/// does not know).
+const PERSISTED_QUERIES: usize = 1_000;
+
+/// The executable schema over `db`, with the request limits and automatic persisted queries.
 pub fn build_schema(db: DatabaseConnection) -> AuditSchema {
-    schema_builder().extension(limits::RequestLimits).data(db).finish()
+    // The limits come first: they check a query's text before the persisted-query extension
+    // parses it.
+    schema_builder()
+        .extension(limits::RequestLimits)
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)))
+        .extension(introspection::SchemaDescription)
+        .data(db)
+        .finish()
 }

@@ -7,16 +7,15 @@ use super::loader::user_loader;
 use crate::audit::{self, PageRequest};
 use crate::filter::{self, Field, FieldError, Filter, FilterInput};
 use async_graphql::{
-    ComplexObject, Context, Enum, InputObject, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject,
-    Value,
+    ComplexObject, Context, Description, Enum, ID, InputObject, InputValueError, InputValueResult, Scalar, ScalarType,
+    SimpleObject, Value,
 };
 use chrono::{NaiveDate, NaiveDateTime};
 
-/// A calendar date, `YYYY-MM-DD`, in the caller's local calendar.
-///
-/// Input dates are checked with the rest of the filter rather than by the scalar, so that a bad
-/// date is reported like every other bad field: `BAD_USER_INPUT` naming `startDate` or `endDate`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+// Input dates are checked with the rest of the filter rather than by the scalar, so that a bad
+// date is reported like every other bad field: `BAD_USER_INPUT` naming `startDate` or `endDate`.
+/// A calendar date written `YYYY-MM-DD` (RFC 3339 `full-date`), in the caller's local calendar.
+#[derive(Clone, Debug, PartialEq, Eq, Description)]
 pub struct Date(pub String);
 
 impl Date {
@@ -29,7 +28,11 @@ impl Date {
     }
 }
 
-#[Scalar(name = "Date")]
+#[Scalar(
+    name = "Date",
+    use_type_description,
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6"
+)]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
@@ -43,11 +46,16 @@ impl ScalarType for Date {
     }
 }
 
-/// An instant in UTC, RFC 3339 with a `Z` (fractional seconds only when non-zero).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An instant in UTC, written as an RFC 3339 `date-time` with a `Z`, fractional seconds only when
+/// they are not zero: `2026-06-10T18:42:11Z`, `2026-06-10T18:42:11.250Z`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Description)]
 pub struct DateTime(pub NaiveDateTime);
 
-#[Scalar(name = "DateTime", specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339")]
+#[Scalar(
+    name = "DateTime",
+    use_type_description,
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6"
+)]
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
@@ -81,8 +89,8 @@ pub enum Timeframe {
 /// always agree. Dates are local calendar dates of the caller; both ends are inclusive.
 #[derive(InputObject, Clone, Debug)]
 pub struct ActivityFilter {
-    /// Only actions of these user ids. Empty or absent: any user.
-    pub users: Option<Vec<i64>>,
+    /// Only actions of these users (ids, as strings or integers). Empty or absent: any user.
+    pub users: Option<Vec<ID>>,
     /// Only these verbs (`create`, `update`, …), exact match. Empty or absent: any verb.
     pub actions: Option<Vec<String>>,
     /// First local date to include. Not allowed together with `timeframe`.
@@ -125,8 +133,11 @@ impl ActivityFilter {
             date.and_then(|date| date.parse_for(field).map_err(|error| unparsed.push(error)).ok())
         };
         let (start_date, end_date) = (date(self.start_date, Field::StartDate), date(self.end_date, Field::EndDate));
+        let users: Result<Vec<i64>, FieldError> =
+            self.users.unwrap_or_default().iter().map(|id| parse_id(id, Field::Users)).collect();
+        let users = users.map_err(|error| unparsed.push(error)).unwrap_or_default();
         FilterInput {
-            users: self.users.unwrap_or_default(),
+            users,
             actions: self.actions.unwrap_or_default(),
             start_date,
             end_date,
@@ -136,6 +147,11 @@ impl ActivityFilter {
             unparsed,
         }
     }
+}
+
+/// The database's BIGINT behind an `ID`.
+fn parse_id(id: &ID, field: Field) -> Result<i64, FieldError> {
+    id.trim().parse().map_err(|_| FieldError::not_an_integer(field))
 }
 
 /// Which page of the list to return.
@@ -178,28 +194,28 @@ impl From<audit::ActivityPage> for ActivityPage {
 #[derive(SimpleObject)]
 pub struct Activity {
     /// The activity's own id, stable: a cache key for clients.
-    pub id: i64,
+    pub id: ID,
     pub transaction: Transaction,
     /// `create`, `update`, `delete`, `activate`, `archive`, …
     pub verb: String,
     /// CamelCase entity type: `Datastore`, `QualityCheck`, `Anomaly`, …
     pub object_type: String,
     /// The affected entity's id, when the action targets one.
-    pub object_id: Option<i64>,
+    pub object_id: Option<ID>,
 }
 
 impl From<audit::ActivityItem> for Activity {
     fn from(item: audit::ActivityItem) -> Self {
         Activity {
-            id: item.id,
+            id: item.id.into(),
             transaction: Transaction {
-                id: item.transaction_id,
+                id: item.transaction_id.into(),
                 issued_at: DateTime(item.issued_at),
                 user_id: item.user_id,
             },
             verb: item.verb,
             object_type: item.object_type,
-            object_id: item.object_id,
+            object_id: item.object_id.map(ID::from),
         }
     }
 }
@@ -208,7 +224,7 @@ impl From<audit::ActivityItem> for Activity {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct Transaction {
-    pub id: i64,
+    pub id: ID,
     /// When it happened.
     pub issued_at: DateTime,
     #[graphql(skip)]
@@ -226,7 +242,7 @@ impl Transaction {
 /// An account of the audited application.
 #[derive(SimpleObject)]
 pub struct User {
-    pub id: i64,
+    pub id: ID,
     /// Display name.
     pub name: String,
     pub user_name: String,
@@ -235,7 +251,7 @@ pub struct User {
 
 impl From<entity::users::Model> for User {
     fn from(user: entity::users::Model) -> Self {
-        User { id: user.id, name: user.name, user_name: user.user_name, email: user.email }
+        User { id: user.id.into(), name: user.name, user_name: user.user_name, email: user.email }
     }
 }
 
@@ -268,7 +284,7 @@ impl ActivityInsights {
     async fn top_actor(&self, ctx: &Context<'_>) -> ResolverResult<Option<TopActor>> {
         let Some(top) = self.top_actor else { return Ok(None) };
         Ok(load_user(ctx, Some(top.user_id)).await?.map(|user| TopActor {
-            id: user.id,
+            id: user.id.into(),
             name: user.name,
             user_name: user.user_name,
             email: user.email,
@@ -292,7 +308,7 @@ impl From<audit::Insights> for ActivityInsights {
 /// The most active user and their number of actions.
 #[derive(SimpleObject)]
 pub struct TopActor {
-    pub id: i64,
+    pub id: ID,
     pub name: String,
     pub user_name: String,
     pub email: String,

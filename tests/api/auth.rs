@@ -119,7 +119,8 @@ async fn health_needs_no_token_and_readiness_checks_the_database() {
     let app = TestApp::spawn().await;
     assert_eq!(app.get_as("/healthz", None).await, (200, json!({"status": "ok"})));
     assert_eq!(app.get_as("/readyz", None).await, (200, json!({"status": "ready"})));
-    let graphiql = app.client.get(format!("{}/graphql", app.address)).send().await.expect("request");
+    let graphiql =
+        app.client.get(format!("{}/graphql", app.address)).header("accept", "text/html").send().await.expect("request");
     assert_eq!(graphiql.status().as_u16(), 200, "GraphiQL loads without a token");
     assert!(graphiql.text().await.expect("html").contains("graphiql"));
 }

@@ -124,6 +124,11 @@ impl TestApp {
     /// Like [`TestApp::spawn`], with other limits. As `serve` does, PostgreSQL cancels the
     /// server's statements at the request deadline.
     pub async fn spawn_with(limits: Limits) -> TestApp {
+        TestApp::spawn_configured(limits, |state| state).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with the state adjusted by `configure` (CORS origins, …).
+    pub async fn spawn_configured(limits: Limits, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
         let test_db = TestDb::new().await;
         add_user(&test_db.db, ADMIN_ID, "admin", "Admin", false).await;
         let token = tokens::create(&test_db.db, "admin", "tests", None).await.expect("admin token").secret;
@@ -139,7 +144,8 @@ impl TestApp {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
-        tokio::spawn(app::serve(listener, AppState::with_limits(server_db, limits), std::future::pending()));
+        let state = configure(AppState::with_limits(server_db, limits));
+        tokio::spawn(app::serve(listener, state, std::future::pending()));
         TestApp { address, test_db, client: reqwest::Client::new(), token, statements }
     }
 

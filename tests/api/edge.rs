@@ -215,9 +215,11 @@ async fn responses_carry_security_headers() {
         app.client.get(format!("{}/api/activity", app.address)).bearer_auth(&app.token).send().await.expect("request");
     assert_eq!(response.headers()["cache-control"], "no-store");
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
-    let response = app.client.get(format!("{}/graphql", app.address)).send().await.expect("request");
+    let response =
+        app.client.get(format!("{}/graphql", app.address)).header("accept", "text/html").send().await.expect("request");
     let policy = response.headers()["content-security-policy"].to_str().expect("ascii");
     assert!(policy.contains("default-src 'self'") && policy.contains("connect-src 'self'"), "{policy}");
+    assert!(!policy.contains("http"), "no other host: {policy}");
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ async fn one_request_with_one_filter_returns_cards_chart_and_first_page_consiste
     assert_eq!(insights["uniqueActors"], 2);
     assert_eq!(
         insights["topActor"],
-        json!({"id": 2, "name": "Bob", "userName": "bob", "email": "bob@example.com", "actionCount": 3})
+        json!({"id": "2", "name": "Bob", "userName": "bob", "email": "bob@example.com", "actionCount": 3})
     );
     assert_eq!(insights["topEntityType"], json!({"objectType": "Anomaly", "count": 3}));
     assert_eq!(
@@ -35,9 +35,9 @@ async fn one_request_with_one_filter_returns_cards_chart_and_first_page_consiste
     assert_eq!(
         page["items"][0],
         json!({
-            "id": 9, "verb": "create", "objectType": "QualityCheck", "objectId": 900,
-            "transaction": {"id": 7, "issuedAt": "2026-06-11T03:00:00Z",
-                            "user": {"id": 3, "name": "Carol", "userName": "carol", "email": "carol@example.com"}}
+            "id": "9", "verb": "create", "objectType": "QualityCheck", "objectId": "900",
+            "transaction": {"id": "7", "issuedAt": "2026-06-11T03:00:00Z",
+                            "user": {"id": "3", "name": "Carol", "userName": "carol", "email": "carol@example.com"}}
         })
     );
 }

@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod edge;
 mod graphql;
+mod graphql_http;
 mod insights;
 mod list;
 mod migrations;

@@ -26,7 +26,12 @@ fn camel(value: &Value) -> Value {
                             out.push(c);
                         }
                     }
-                    (out, camel(v))
+                    // GraphQL's IDs are REST's integers, as strings.
+                    let v = match (out.as_str(), v) {
+                        ("id" | "objectId", Value::Number(n)) => Value::String(n.to_string()),
+                        _ => camel(v),
+                    };
+                    (out, v)
                 })
                 .collect(),
         ),
