@@ -263,11 +263,12 @@ async fn main() {
             days: args.days,
             seed: args.seed,
             end_date: args.end_date,
+            not_after: None,
         };
         let started = Instant::now();
-        let bar = seed::progress_bar(config.actions);
-        let report = seed::seed(&db, &config, |n| bar.set_position(n)).await.expect("seeding failed");
-        bar.finish_and_clear();
+        let mut display = seed::ProgressDisplay::new(config.actions);
+        let report = seed::seed(&db, &config, |progress| display.update(progress)).await.expect("seeding failed");
+        display.finish();
         let seconds = started.elapsed().as_secs_f64();
         let line = format!(
             "seeded {} users, {} transactions, {} activities in {seconds:.1} s ({:.0} activities/s, {:.0} rows/s)",

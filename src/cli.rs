@@ -1,5 +1,9 @@
 //! The `audit-gateway` command line. Flags fall back to environment variables; `--help` is built
 //! from the doc comments below.
+//!
+//! Only `migrate` changes a database's schema (and `demo`, on its own file): every other command
+//! opens an existing, migrated database and says what to run when it is missing or behind, so a
+//! `token create` against a production audit log never installs anything.
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -8,7 +12,9 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 use chrono::{NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
 
 use crate::db::{self, DEFAULT_DATABASE_URL, DbConfig};
 use crate::seed::{self, SeedConfig};
@@ -19,11 +25,6 @@ use crate::{app, graphql, server, tokens};
 #[derive(Debug, Parser)]
 #[command(name = "audit-gateway", version)]
 pub struct Cli {
-    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST:PORT/DB`.
-    /// Default: the embedded SQLite file `audit.db` in the working directory.
-    #[arg(long, env = "DATABASE_URL", global = true)]
-    pub database_url: Option<String>,
-
     /// Log lines as text (coloured only on a terminal) or as one JSON object per line.
     #[arg(long, env = "AUDIT_GATEWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -40,23 +41,75 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Apply pending migrations, then serve the API.
-    Serve(ServeArgs),
-    /// Serve a demo: an embedded SQLite database seeded with a year of activity ending yesterday,
-    /// with an admin token and ready-to-paste examples printed.
-    Demo(ServeArgs),
-    /// Apply pending migrations and exit.
-    Migrate,
-    /// Write deterministic synthetic activity (for demos, tests and benchmarks).
-    Seed(SeedArgs),
+    /// Serve the API over a migrated database (run `audit-gateway migrate` first, or pass
+    /// `--migrate`).
+    Serve {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Apply pending migrations before serving (they may lock the log tables for a while on a
+        /// large log: see `audit-gateway migrate`).
+        #[arg(long)]
+        migrate: bool,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Serve a demo: a SQLite database seeded with a year of activity up to now, with an admin
+    /// token and ready-to-paste examples printed.
+    Demo {
+        /// The database to seed and serve. Default: `audit-demo.db` in the working directory,
+        /// rebuilt on every run (so its year always ends now); another URL is seeded in place.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Create what is missing in the database (tables, indexes, the rollups and their triggers)
+    /// and exit. The only command that changes an existing database's schema.
+    Migrate(DatabaseArgs),
+    /// Write deterministic synthetic activity into a migrated database (for demos, tests and
+    /// benchmarks).
+    Seed {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        seed: SeedArgs,
+    },
     /// Manage API tokens.
-    #[command(subcommand)]
-    Token(TokenCommand),
+    Token(TokenArgs),
     /// Print the GraphQL schema (SDL): what `schema.graphql` must equal.
     Schema,
     /// Maintain the rollups (the pre-aggregated counts the triggers keep).
+    Rollups(RollupsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST:PORT/DB`.
+    /// Default: the SQLite file `audit.db` in the working directory.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    fn url(&self) -> &str {
+        self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
     #[command(subcommand)]
-    Rollups(RollupsCommand),
+    command: TokenCommand,
+}
+
+#[derive(Debug, Args)]
+pub struct RollupsArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(subcommand)]
+    command: RollupsCommand,
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,7 +171,7 @@ impl ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct SeedArgs {
-    /// Accounts to create (about 7 % of them internal service accounts).
+    /// Accounts to create (the first is the Admin `admin`; about 7 % are internal service accounts).
     #[arg(long, default_value_t = 50)]
     pub users: u32,
     /// Activities to write.
@@ -130,16 +183,17 @@ pub struct SeedArgs {
     /// Random seed: the same seed gives the same rows.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Last day of the history (UTC).
-    #[arg(long, default_value = "2026-06-30")]
-    pub end_date: NaiveDate,
+    /// Last day of the history (UTC). Default: today, with today's activity up to now.
+    #[arg(long)]
+    pub end_date: Option<NaiveDate>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create a token and print it, alone, on stdout. It is shown once and never stored.
+    /// Create a token for an Admin and print it, alone, on stdout. It is shown once and never
+    /// stored.
     Create {
-        /// The token's user, by id or user_name.
+        /// The token's user, by id or user_name. Only Admins may read the audit log.
         #[arg(long)]
         user: String,
         /// A label to recognise the token by.
@@ -162,52 +216,68 @@ type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> CliResult {
-    let url = cli.database_url.clone();
     match cli.command {
         Command::Schema => {
             print!("{}", graphql::export_sdl());
             Ok(())
         }
-        Command::Migrate => {
-            open(url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)).await?;
-            eprintln!("migrations applied");
+        Command::Migrate(database) => {
+            let db = db::connect(&DbConfig::new(database.url())).await?;
+            let pending = Migrator::get_pending_migrations_read_only(&db).await?.len();
+            db::migrate(&db).await?;
+            eprintln!("{pending} migration(s) applied; the database is up to date");
             Ok(())
         }
-        Command::Serve(args) => {
-            let url = url.as_deref().unwrap_or(DEFAULT_DATABASE_URL);
-            open(url).await?.close().await?;
-            serve(url, &args).await
+        Command::Serve { database, migrate, serve: args } => {
+            let url = database.url();
+            let listener = bind(args.bind).await?;
+            if migrate {
+                let db = db::connect(&DbConfig::new(url)).await?;
+                db::migrate(&db).await?;
+                db.close().await?;
+            } else {
+                open_migrated(url).await?.close().await?;
+            }
+            serve(listener, url, &args).await
         }
-        Command::Demo(args) => demo(url, &args).await,
-        Command::Seed(args) => {
-            let db = open(url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)).await?;
+        Command::Demo { database_url, serve: args } => demo(database_url, &args).await,
+        Command::Seed { database, seed: args } => {
+            let db = open_migrated(database.url()).await?;
+            let now = Utc::now().naive_utc();
             let config = SeedConfig {
                 users: args.users,
                 actions: args.actions,
                 days: args.days,
                 seed: args.seed,
-                end_date: args.end_date,
+                end_date: args.end_date.unwrap_or(now.date()),
+                not_after: args.end_date.is_none().then_some(now),
             };
             let started = std::time::Instant::now();
-            let bar = seed::progress_bar(config.actions);
-            let report = seed::seed(&db, &config, |written| bar.set_position(written)).await?;
-            bar.finish_and_clear();
+            let mut display = seed::ProgressDisplay::new(config.actions);
+            let report = seed::seed(&db, &config, |progress| display.update(progress)).await?;
+            display.finish();
             let seconds = started.elapsed().as_secs_f64();
+            let admin = tokens::find_user(&db, &report.admin_id.to_string()).await?.user_name;
             eprintln!(
-                "seeded {} users, {} transactions, {} activities in {seconds:.1} s ({:.0} activities/s)",
+                "seeded {} users, {} transactions, {} activities dated {} to {} (UTC) in {seconds:.1} s; \
+                 the Admin is `{}`",
                 report.users,
                 report.transactions,
                 report.actions,
-                report.actions as f64 / seconds.max(1e-9)
+                config.first_day().unwrap_or(config.end_date),
+                config
+                    .not_after
+                    .map_or_else(|| config.end_date.to_string(), |now| now.format("%Y-%m-%d %H:%M").to_string()),
+                admin,
             );
             Ok(())
         }
-        Command::Token(command) => {
-            let db = open(url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)).await?;
+        Command::Token(TokenArgs { database, command }) => {
+            let db = open_migrated(database.url()).await?;
             token(&db, command).await
         }
-        Command::Rollups(RollupsCommand::Rebuild) => {
-            let db = open(url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)).await?;
+        Command::Rollups(RollupsArgs { database, command: RollupsCommand::Rebuild }) => {
+            let db = open_migrated(database.url()).await?;
             migration::rollup::rebuild(&db).await?;
             eprintln!("rollups rebuilt");
             Ok(())
@@ -215,20 +285,67 @@ pub async fn run(cli: Cli) -> CliResult {
     }
 }
 
-async fn open(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
+/// An error for a person at a terminal: what went wrong, and what to do.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Advice(String);
+
+/// Opens an existing database whose schema is up to date, changing nothing: a missing SQLite
+/// file or pending migrations are an error that names the command to run.
+async fn open_migrated(url: &str) -> Result<DatabaseConnection, Box<dyn std::error::Error>> {
+    if let Some(path) = sqlite_file(url)
+        && !std::path::Path::new(path).exists()
+    {
+        return Err(Advice(format!(
+            "there is no database at {path}: create it with `audit-gateway migrate` (or `audit-gateway demo` \
+             for a seeded one), or name yours with --database-url"
+        ))
+        .into());
+    }
     let db = db::connect(&DbConfig::new(url)).await?;
-    db::migrate(&db).await?;
+    let pending = Migrator::get_pending_migrations_read_only(&db).await?;
+    if !pending.is_empty() {
+        let names: Vec<String> = pending.iter().map(|migration| migration.name().to_owned()).collect();
+        return Err(Advice(format!(
+            "the database is not up to date ({} pending: {}): run `audit-gateway migrate` first \
+             (`serve --migrate` does it before serving)",
+            names.len(),
+            names.join(", ")
+        ))
+        .into());
+    }
     Ok(db)
 }
 
-/// Serves the (migrated) database at `url` until SIGTERM or SIGINT. The pool is the serving one:
-/// PostgreSQL cancels its statements at the request deadline.
-async fn serve(url: &str, args: &ServeArgs) -> CliResult {
+/// The file of a `sqlite:` URL, unless it is in memory.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let path = rest.trim_start_matches("//").split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// Binds the listening address first, before any database work, so an address in use is said at
+/// once and nothing is changed.
+async fn bind(address: SocketAddr) -> Result<TcpListener, Box<dyn std::error::Error>> {
+    TcpListener::bind(address).await.map_err(|error| {
+        let hint = if error.kind() == std::io::ErrorKind::AddrInUse {
+            let mut next = address;
+            next.set_port(address.port().wrapping_add(1));
+            format!(" (is another audit-gateway running?): choose another address with --bind {next}")
+        } else {
+            String::new()
+        };
+        Advice(format!("cannot listen on {address}: {error}{hint}")).into()
+    })
+}
+
+/// Serves the (migrated) database at `url` on `listener` until SIGTERM or SIGINT. The pool is the
+/// serving one: PostgreSQL cancels its statements at the request deadline.
+async fn serve(listener: TcpListener, url: &str, args: &ServeArgs) -> CliResult {
     let limits = args.limits();
     let mut config = DbConfig::new(url);
     config.statement_timeout = Some(limits.request_timeout);
     let db = db::connect(&config).await?;
-    let listener = tokio::net::TcpListener::bind(args.bind).await?;
     tracing::info!(address = %listener.local_addr()?, "audit-gateway listening");
     let state = AppState::with_limits(db, limits).with_cors_allow_origins(args.cors_allow_origins.clone());
     app::serve(listener, state, server::shutdown_signal()).await?;
@@ -239,7 +356,27 @@ async fn serve(url: &str, args: &ServeArgs) -> CliResult {
 async fn token(db: &DatabaseConnection, command: TokenCommand) -> CliResult {
     match command {
         TokenCommand::Create { user, name, expires_in_days } => {
-            let created = tokens::create(db, &user, &name, expires_in_days).await?;
+            let user = match tokens::find_user(db, &user).await {
+                Ok(user) => user,
+                Err(tokens::TokenError::UnknownUser(wanted)) => {
+                    let admins: Vec<String> = tokens::admins(db).await?.into_iter().map(|u| u.user_name).collect();
+                    let known = if admins.is_empty() {
+                        "this database has no Admin yet".to_owned()
+                    } else {
+                        format!("its Admins: {}", admins.join(", "))
+                    };
+                    return Err(Advice(format!("no user with id or user_name {wanted:?}; {known}")).into());
+                }
+                Err(other) => return Err(other.into()),
+            };
+            if user.role != entity::users::ADMIN_ROLE {
+                return Err(Advice(format!(
+                    "{} is a {}: only Admins may read the audit log, so its token would only ever get 403",
+                    user.user_name, user.role
+                ))
+                .into());
+            }
+            let created = tokens::create(db, &user.user_name, &name, expires_in_days).await?;
             eprintln!("token {} created for {} ({})", created.id, created.user.user_name, created.user.role);
             println!("{}", created.secret);
         }
@@ -265,54 +402,71 @@ async fn token(db: &DatabaseConnection, command: TokenCommand) -> CliResult {
     Ok(())
 }
 
-/// The demo's own SQLite file, rebuilt on every run so its year always ends yesterday.
+/// The demo's own SQLite file, rebuilt on every run so its year always ends now.
 const DEMO_DATABASE_FILE: &str = "audit-demo.db";
+/// Held (locked) while a demo serves its own file, so a second demo in the same directory cannot
+/// delete the database the first one is serving.
+const DEMO_LOCK_FILE: &str = "audit-demo.lock";
 
 async fn demo(url: Option<String>, args: &ServeArgs) -> CliResult {
-    let bind = args.bind;
-    let url = match url {
-        Some(url) => url,
+    // The address first: a second demo must fail before it touches anything.
+    let listener = bind(args.bind).await?;
+    let (url, _lock) = match url {
+        Some(url) => (url, None),
         None => {
+            let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(DEMO_LOCK_FILE)?;
+            if lock.try_lock().is_err() {
+                return Err(Advice(format!(
+                    "another demo is serving {DEMO_DATABASE_FILE} from this directory: stop it first, or run this \
+                     one from another directory or with --database-url"
+                ))
+                .into());
+            }
             for suffix in ["", "-wal", "-shm"] {
                 match std::fs::remove_file(format!("{DEMO_DATABASE_FILE}{suffix}")) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
                     _ => {}
                 }
             }
-            format!("sqlite://{DEMO_DATABASE_FILE}?mode=rwc")
+            (format!("sqlite://{DEMO_DATABASE_FILE}?mode=rwc"), Some(lock))
         }
     };
-    let db = open(&url).await?;
-    // The year ends yesterday, so no action is dated later than now.
-    let today = Utc::now().date_naive();
-    let end_date = today.pred_opt().unwrap_or(today);
-    let config = SeedConfig { users: 48, actions: 40_000, days: 365, seed: 2026, end_date };
+    let db = db::connect(&DbConfig::new(&url)).await?;
+    db::migrate(&db).await?;
+    // A year up to now: today's bar in the chart has today's activity so far.
+    let now = Utc::now().naive_utc();
+    let config =
+        SeedConfig { users: 48, actions: 40_000, days: 365, seed: 2026, end_date: now.date(), not_after: Some(now) };
     let report = seed::seed(&db, &config, |_| {}).await?;
-    let admin = tokens::find_user(&db, "1").await.ok();
-    let admin_name = admin.map_or_else(|| "1".to_owned(), |u| u.user_name);
-    let token = tokens::create(&db, &admin_name, "demo", Some(30)).await?;
-    let base = format!("http://{bind}");
+    let admin = tokens::find_user(&db, &report.admin_id.to_string()).await?.user_name;
+    let token = tokens::create(&db, &admin, "demo", Some(30)).await?;
+    db.close().await?;
+    let base = format!("http://{}", listener.local_addr()?);
     println!(
         r#"
-audit-gateway demo: {users} users, {actions} activities over the year ending {end_date} ({url})
+audit-gateway demo: {users} users, {actions} activities from {first_day} up to now ({url})
 
-  GraphiQL   {base}/graphql   (add the header below in its Headers pane)
+  export TOKEN={token}
+
+  GraphiQL   {base}/graphql   (its Headers pane needs the token)
   Header     {{"Authorization": "Bearer {token}"}}
 
   REST:
-    curl -H 'Authorization: Bearer {token}' '{base}/api/activity/insights?timeframe=week'
-    curl -H 'Authorization: Bearer {token}' '{base}/api/activity?timeframe=week&include_internal=false&size=5'
+    curl -s -H "Authorization: Bearer $TOKEN" '{base}/api/activity/insights?timeframe=week'
+    curl -s -H "Authorization: Bearer $TOKEN" '{base}/api/activity?timeframe=week&include_internal=false&size=5'
 
   GraphQL (cards, chart and first page in one request, one $filter):
-    curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' {base}/graphql -d '{{
+    curl -s {base}/graphql -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{{
       "query": "query Dashboard($filter: ActivityFilter) {{ activityInsights(filter: $filter) {{ totalActions uniqueActors topActor {{ userName actionCount }} topEntityType {{ objectType count }} actionsPerDay {{ date userCount systemCount }} }} activity(filter: $filter, page: {{size: 5}}) {{ total pages items {{ verb objectType transaction {{ issuedAt user {{ userName }} }} }} }} }}",
-      "variables": {{"filter": {{"timeframe": "WEEK", "offset": 0}}}}
+      "variables": {{"filter": {{"timeframe": "WEEK"}}}}
     }}'
+
+  More tokens: audit-gateway token create --user {admin} --database-url '{url}'
 "#,
         users = report.users,
         actions = report.actions,
+        first_day = config.first_day().unwrap_or(config.end_date),
         token = token.secret,
     );
-    db.close().await?;
-    serve(&url, args).await
+    serve(listener, &url, args).await
 }

@@ -1,7 +1,7 @@
 //! The shared filter: validated once, when raw input from either face becomes a [`Filter`], so no
 //! later code can see an invalid window.
 //!
-//! Window arithmetic (DESIGN.md section 2) lives here and only here:
+//! Window arithmetic (docs/behaviour.md, section 2) lives here and only here:
 //! - `offset` has the sign of JavaScript's `getTimezoneOffset()`: local time = UTC − offset, so
 //!   the local day D covers UTC `[D 00:00 + offset, D+1 00:00 + offset)`. Offsets are fixed, so
 //!   every local day is exactly 24 hours long in UTC.
@@ -207,7 +207,7 @@ pub struct FilterInput {
     pub unparsed: Vec<FieldError>,
 }
 
-/// Which operation the filter is for: they differ only in their defaults (DESIGN.md sections 3, 4).
+/// Which operation the filter is for: they differ only in their defaults (docs/behaviour.md, sections 3 and 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     /// The activity list: no timeframe and no dates means all time.
@@ -239,7 +239,7 @@ impl Filter {
     /// What an absent `offset` means: UTC.
     pub const DEFAULT_OFFSET_MINUTES: i64 = 0;
 
-    /// Checks `input` against every rule of DESIGN.md section 2, reporting all bad fields at once:
+    /// Checks `input` against every rule of docs/behaviour.md, section 2, reporting all bad fields at once:
     /// those that did not parse first, then the rules, leaving out the rules across fields that
     /// involve one that did not parse (its own error says what is wrong).
     pub fn parse(input: FilterInput, purpose: Purpose, now: DateTime<Utc>) -> Result<Filter, Vec<FieldError>> {

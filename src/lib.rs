@@ -1,4 +1,5 @@
-//! audit-gateway: a GraphQL API (and a REST twin) over an application's audit log.
+//! audit-gateway: a GraphQL API (and a REST twin) over an application's audit log. What it does,
+//! field by field, is `docs/behaviour.md`; what one request may cost, `docs/limits.md`.
 //!
 //! A request travels down this list:
 //!

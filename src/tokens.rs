@@ -102,6 +102,15 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<(api_token::Model, Opti
     api_token::Entity::find().find_also_related(users::Entity).order_by_asc(api_token::Column::Id).all(db).await
 }
 
+/// The users who may read the audit log, by user_name.
+pub async fn admins(db: &DatabaseConnection) -> Result<Vec<users::Model>, DbErr> {
+    users::Entity::find()
+        .filter(users::Column::Role.eq(users::ADMIN_ROLE))
+        .order_by_asc(users::Column::UserName)
+        .all(db)
+        .await
+}
+
 /// Now, in UTC, to the second (as the audit log's timestamps are stored).
 pub fn now() -> NaiveDateTime {
     let now = Utc::now().naive_utc();

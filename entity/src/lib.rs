@@ -2,7 +2,7 @@
 //!
 //! `users`, `transaction` and `activity` follow the layout of SQLAlchemy-Continuum's activity plugin:
 //! other systems write these rows, so table and column names are part of the contract
-//! (DESIGN.md section 1). `api_token` is the gateway's own. Nothing here knows about GraphQL or HTTP.
+//! (docs/behaviour.md, section 1). `api_token` is the gateway's own. Nothing here knows about GraphQL or HTTP.
 
 pub mod activity;
 pub mod api_token;

@@ -1,4 +1,4 @@
-//! The audit log itself: `users`, `transaction`, `activity` (DESIGN.md section 1), with named
+//! The audit log itself: `users`, `transaction`, `activity` (docs/behaviour.md, section 1), with named
 //! foreign keys and the indexes the gateway's queries read through.
 
 use sea_orm_migration::prelude::*;

@@ -1,5 +1,5 @@
 //! The insights: summary cards and the daily chart for a closed window, all computed by one
-//! aggregate statement in the database (DESIGN.md section 4), read from the rollups where they can
+//! aggregate statement in the database (docs/behaviour.md, section 4), read from the rollups where they can
 //! answer ([`super::rollup`]) and otherwise from the activities themselves, as described here.
 //!
 //! The plain statement scopes the activities once (a CTE) and answers four questions from it, one

@@ -1,6 +1,6 @@
 //! The GraphQL face: schema, types, resolvers and the per-request user DataLoader.
 //!
-//! Shape and data are kept apart (STYLE.md point 6): [`schema_builder`] declares the types and
+//! Shape and data are kept apart: [`schema_builder`] declares the types and
 //! limits, [`export_sdl`] prints `schema.graphql` without any database, and [`build_schema`] adds
 //! the connection and the request limits ([`limits`]). [`http`] is the HTTP handler; it attaches a
 //! fresh [`loader::UserLoader`] to each request.

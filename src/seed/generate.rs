@@ -12,6 +12,9 @@ use super::load::{ACTIVITY_COLUMNS, Chunk, Format, TRANSACTION_COLUMNS, Table};
 use super::{SeedConfig, SeedReport};
 
 /// The verbs and object types of the audited platform, with how common each is.
+/// The `user_name` of the Admin a seed writes into an empty database.
+pub(super) const ADMIN_USER_NAME: &str = "admin";
+
 pub(super) const VERBS: &[(&str, u32)] = &[
     ("update", 40),
     ("create", 24),
@@ -122,7 +125,14 @@ impl Generator {
         // Spread the transactions over the days by weekday weight, oldest day first, so ids grow
         // with time as they do in a real log.
         let days: Vec<NaiveDate> = self.first_day.iter_days().take(config.days as usize).collect();
-        let day_weights: Vec<f64> = days.iter().map(|d| day_weight(*d)).collect();
+        // A day that ends at `not_after` (today, up to now) gets the share of a day that has passed.
+        let passed = |day: NaiveDate| match config.not_after {
+            Some(limit) if limit.date() == day => {
+                (limit - day.and_time(chrono::NaiveTime::MIN)).num_seconds() as f64 / 86_400.0
+            }
+            _ => 1.0,
+        };
+        let day_weights: Vec<f64> = days.iter().map(|d| day_weight(*d) * passed(*d)).collect();
         let weight_sum: f64 = day_weights.iter().sum();
 
         let mut report = SeedReport::default();
@@ -158,6 +168,9 @@ impl Generator {
                 budget -= size;
             }
             stamps.sort_by_key(|(at, _, _)| *at);
+            if let Some(limit) = config.not_after.filter(|limit| limit.date() == *day) {
+                squeeze_before(&mut stamps, limit);
+            }
             for &(at, actor, size) in &stamps {
                 let user = match actor {
                     Actor::Human(id) | Actor::Internal(id) => Some(id),
@@ -217,15 +230,19 @@ pub(super) fn users(config: &SeedConfig, first_id: i64, rng: &mut StdRng) -> (Po
         } else {
             let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
             let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
-            let role = if n == 0 {
-                "Admin"
-            } else if n % 10 == 1 {
-                "Manager"
+            if n == 0 && first_id == 1 {
+                // The platform's administrator, in a database of its own: the account README's
+                // `token create --user admin` names. (Added to a log that has users, the Admin
+                // gets a handle like everyone else: `admin` may be taken.)
+                (format!("{first} {last}"), ADMIN_USER_NAME.to_owned(), "Admin", false)
+            } else if n == 0 {
+                let handle = format!("{}.{}{id}", first.to_lowercase(), last.to_lowercase().replace([' ', '-'], ""));
+                (format!("{first} {last}"), handle, "Admin", false)
             } else {
-                "Member"
-            };
-            let handle = format!("{}.{}{id}", first.to_lowercase(), last.to_lowercase().replace([' ', '-'], ""));
-            (format!("{first} {last}"), handle, role, false)
+                let role = if n % 10 == 1 { "Manager" } else { "Member" };
+                let handle = format!("{}.{}{id}", first.to_lowercase(), last.to_lowercase().replace([' ', '-'], ""));
+                (format!("{first} {last}"), handle, role, false)
+            }
         };
         if internal {
             internals.push(id)
@@ -256,6 +273,19 @@ fn pick_actor(population: &Population, rng: &mut StdRng) -> Actor {
         Actor::Internal(population.internals[rng.random_range(0..population.internals.len())])
     } else {
         Actor::Human(population.humans[population.human_weights.sample(rng)])
+    }
+}
+
+/// Moves a day's stamps (sorted) from its whole 24 hours into the hours before `limit`, keeping
+/// their order and proportions: today's activity, as of now.
+fn squeeze_before(stamps: &mut [(NaiveDateTime, Actor, u64)], limit: NaiveDateTime) {
+    let start = limit.date().and_time(chrono::NaiveTime::MIN);
+    let elapsed = (limit - start).num_milliseconds();
+    for (at, _, _) in stamps.iter_mut() {
+        let offset = (*at - start).num_milliseconds().clamp(0, 86_400_000 - 1);
+        // Whole seconds, as the log stores them; strictly before `limit`.
+        let squeezed = offset * elapsed / 86_400_000 / 1000;
+        *at = start + TimeDelta::seconds(squeezed);
     }
 }
 
@@ -292,6 +322,7 @@ mod tests {
             days: 60,
             seed: 42,
             end_date: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap_or_default(),
+            not_after: None,
         };
         let mut rng = StdRng::seed_from_u64(config.seed);
         let (population, _) = users(&config, 1, &mut rng);

@@ -19,17 +19,18 @@
 //! inside the same transaction: building an index once over sorted data is several times cheaper
 //! than maintaining it row by row, and the rows are valid by construction (as `pg_restore` does).
 
+mod display;
 mod generate;
 mod load;
 
-use chrono::{Days, NaiveDate};
-use indicatif::{ProgressBar, ProgressStyle};
+use chrono::{Days, NaiveDate, NaiveDateTime};
 use migration::rollup;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sea_orm::{DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 use tokio::sync::mpsc;
 
+pub use display::ProgressDisplay;
 use generate::{Generator, users};
 use load::{Writer, exec_err};
 
@@ -45,6 +46,16 @@ pub struct SeedConfig {
     pub seed: u64,
     /// The last day (UTC) with activity.
     pub end_date: NaiveDate,
+    /// When `end_date` is today: now. That day's actions are spread over its hours up to this
+    /// instant instead of the whole day, so nothing is dated in the future.
+    pub not_after: Option<NaiveDateTime>,
+}
+
+impl SeedConfig {
+    /// The first day (UTC) with activity.
+    pub fn first_day(&self) -> Option<NaiveDate> {
+        self.end_date.checked_sub_days(Days::new(u64::from(self.days.max(1)) - 1))
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -52,46 +63,64 @@ pub struct SeedReport {
     pub users: u64,
     pub transactions: u64,
     pub actions: u64,
+    /// The id of the seeded Admin (the first account written; `admin` in an empty database).
+    pub admin_id: i64,
 }
 
 /// Chunks the generator may run ahead of the writer.
 const CHUNKS_IN_FLIGHT: usize = 4;
 
-/// A progress bar for `total` activities on a terminal, a hidden one otherwise (logs and CI get the
-/// caller's one-line summary instead).
-pub fn progress_bar(total: u64) -> ProgressBar {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template(
-        "seeding {bar:40} {human_pos}/{human_len} activities  {per_sec}  {elapsed_precise} (eta {eta})",
-    ) {
-        bar.set_style(style);
-    }
-    bar
+/// Where a seed is, for its caller to show: each phase as it starts, and while writing, the
+/// activities written so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    Phase(Phase),
+    Written(u64),
 }
 
-/// Writes the synthetic log; `progress` is called with the number of activities written so far.
+/// The phases of a seed, in order (the index and rollup phases only when loading an empty log).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Accounts, and setting indexes and triggers aside for a bulk load.
+    Preparing,
+    /// Drawing and writing the activities.
+    Writing,
+    /// Re-creating the indexes and foreign keys set aside.
+    Indexing,
+    /// Counting the new rows into the rollups.
+    RebuildingRollups,
+    Committing,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Preparing => "preparing",
+            Phase::Writing => "writing activities",
+            Phase::Indexing => "re-creating indexes",
+            Phase::RebuildingRollups => "rebuilding rollups",
+            Phase::Committing => "committing",
+        }
+    }
+}
+
+/// Writes the synthetic log, telling `progress` where it is.
 pub async fn seed(
     db: &DatabaseConnection,
     config: &SeedConfig,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(Progress),
 ) -> Result<SeedReport, DbErr> {
     if config.users == 0 || config.days == 0 {
         return Err(DbErr::Custom("seed needs at least one user and one day".into()));
     }
-    let first_day = config
-        .end_date
-        .checked_sub_days(Days::new(u64::from(config.days) - 1))
-        .ok_or_else(|| DbErr::Custom("--days reaches before year 1".into()))?;
+    let first_day = config.first_day().ok_or_else(|| DbErr::Custom("--days reaches before year 1".into()))?;
     let backend = db.get_database_backend();
     let mut writer = match backend {
         DbBackend::Postgres => Writer::Postgres(db.get_postgres_connection_pool().begin().await.map_err(exec_err)?),
         _ => Writer::Sqlite(db.begin().await?),
     };
     let format = writer.format();
+    progress(Progress::Phase(Phase::Preparing));
 
     let mut rng = StdRng::seed_from_u64(config.seed);
     let first_user = writer.next_id("users").await?;
@@ -126,19 +155,25 @@ pub async fn seed(
     let generating = tokio::task::spawn_blocking(move || {
         generator.run(first_transaction, first_activity, |chunk| sender.blocking_send(chunk).is_ok())
     });
+    progress(Progress::Phase(Phase::Writing));
     let mut written = 0;
     while let Some(chunk) = receiver.recv().await {
         writer.write(&chunk).await?;
         written += chunk.actions;
-        progress(written);
+        progress(Progress::Written(written));
     }
     let mut report = generating.await.map_err(|e| DbErr::Custom(format!("the seed generator failed: {e}")))?;
     report.users = u64::from(config.users);
+    report.admin_id = first_user;
 
+    if !deferred.is_empty() {
+        progress(Progress::Phase(Phase::Indexing));
+    }
     for statement in deferred {
         writer.execute(&statement).await?;
     }
     if bulk {
+        progress(Progress::Phase(Phase::RebuildingRollups));
         let rebuild = rollup::clear()
             .into_iter()
             .chain(rollup::apply(backend, &rollup::activity_deltas(None, None)))
@@ -147,6 +182,7 @@ pub async fn seed(
             writer.execute(&statement).await?;
         }
     }
+    progress(Progress::Phase(Phase::Committing));
     writer.finish().await?;
     Ok(report)
 }

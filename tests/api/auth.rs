@@ -1,4 +1,4 @@
-//! DESIGN.md section 7's 401 and 403 rows, on both REST endpoints and on GraphQL.
+//! The 401 and 403 rows of docs/behaviour.md, section 7,, on both REST endpoints and on GraphQL.
 
 use audit_gateway::tokens;
 use chrono::TimeDelta;

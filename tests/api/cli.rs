@@ -97,3 +97,172 @@ async fn rollups_rebuild_catches_up_with_rows_written_past_the_triggers() {
     assert!(ok, "{stderr}");
     assert_eq!(total(Path::Fastest).await, Some(12));
 }
+
+/// The migrations not yet applied to `db`, read without creating anything.
+async fn pending_migrations(db: &sea_orm::DatabaseConnection) -> usize {
+    use migration::MigratorTrait;
+    migration::Migrator::get_pending_migrations_read_only(db).await.expect("migration status").len()
+}
+
+#[tokio::test]
+async fn commands_other_than_migrate_never_change_a_schema_and_say_what_to_run() {
+    let test_db = TestDb::unmigrated().await;
+    let all = pending_migrations(&test_db.db).await;
+    assert!(all > 0);
+    for args in [
+        &["token", "create", "--user", "admin"][..],
+        &["token", "list"],
+        &["seed", "--users", "3", "--actions", "10"],
+        &["serve", "--bind", "127.0.0.1:0"],
+        &["rollups", "rebuild"],
+    ] {
+        let (ok, stdout, stderr) = run(&test_db, args);
+        assert!(!ok, "{args:?} must refuse: {stderr}");
+        assert_eq!(stdout, "", "{args:?}");
+        assert!(stderr.contains("audit-gateway migrate"), "{args:?}: {stderr}");
+        assert_eq!(pending_migrations(&test_db.db).await, all, "{args:?} changed the schema");
+    }
+    let (ok, _, stderr) = run(&test_db, &["migrate"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(pending_migrations(&test_db.db).await, 0);
+}
+
+#[test]
+fn a_missing_sqlite_file_is_not_created_by_commands_that_only_read_it() {
+    let dir = std::env::temp_dir().join(format!("audit-gateway-missing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_audit-gateway"))
+        .args(["token", "list"])
+        .current_dir(&dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("no database at audit.db") && stderr.contains("audit-gateway migrate"), "{stderr}");
+    assert!(!dir.join("audit.db").exists(), "nothing created");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn token_create_names_the_admins_when_the_user_is_unknown_and_refuses_non_admins() {
+    let test_db = TestDb::new().await;
+    add_user(&test_db.db, ADMIN_ID, "root", "Admin", false).await;
+    add_user(&test_db.db, DAVE, "dave", "Manager", false).await;
+    let (ok, stdout, stderr) = run(&test_db, &["token", "create", "--user", "admin"]);
+    assert!(!ok && stdout.is_empty());
+    assert!(stderr.contains("\"admin\"") && stderr.contains("root"), "{stderr}");
+    let (ok, _, stderr) = run(&test_db, &["token", "create", "--user", "dave"]);
+    assert!(!ok);
+    assert!(stderr.contains("dave is a Manager") && stderr.contains("only Admins"), "{stderr}");
+    assert!(api_token::Entity::find().all(&test_db.db).await.expect("query").is_empty(), "nothing created");
+}
+
+#[tokio::test]
+async fn seed_writes_up_to_now_by_default_and_says_which_window() {
+    let test_db = TestDb::new().await;
+    let before = chrono::Utc::now().naive_utc();
+    let (ok, _, stderr) = run(&test_db, &["seed", "--users", "5", "--actions", "300", "--days", "3"]);
+    assert!(ok, "{stderr}");
+    let transactions = entity::transaction::Entity::find().all(&test_db.db).await.expect("query");
+    let stamps = transactions.iter().map(|t| t.issued_at);
+    let span = (stamps.clone().min().expect("rows"), stamps.max().expect("rows"));
+    let after = chrono::Utc::now().naive_utc();
+    let today = after.date();
+    assert!(span.1.date() == today && span.1 <= after, "the last action is today, before now: {}", span.1);
+    assert!(span.0.date() >= today - chrono::Days::new(2), "three days: {}", span.0);
+    let first_day = before.date() - chrono::Days::new(2);
+    assert!(stderr.contains(&format!("dated {first_day} to {today}")), "{stderr}");
+    assert!(stderr.contains("the Admin is `admin`"), "{stderr}");
+}
+
+/// A demo started from `dir` on `port`; its stdout lines are collected as they come.
+struct Demo {
+    child: std::process::Child,
+    stdout: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Demo {
+    fn start(dir: &std::path::Path, port: u16) -> Demo {
+        use std::io::Read;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_audit-gateway"))
+            .args(["demo", "--bind", &format!("127.0.0.1:{port}")])
+            .current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the demo");
+        let stdout = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut pipe = child.stdout.take().expect("stdout");
+        let collected = stdout.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut buffer) {
+                collected.lock().expect("stdout").push_str(&String::from_utf8_lossy(&buffer[..n]));
+            }
+        });
+        Demo { child, stdout }
+    }
+
+    /// The token the demo printed (`export TOKEN=…`), once it has.
+    async fn token(&self) -> String {
+        for _ in 0..600 {
+            let text = self.stdout.lock().expect("stdout").clone();
+            if let Some(line) = text.lines().find_map(|line| line.trim().strip_prefix("export TOKEN=")) {
+                return line.to_owned();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the demo printed no token");
+    }
+
+    /// Waits for the process to end; its status and stderr.
+    fn finish(mut self) -> (bool, String) {
+        use std::io::Read;
+        let status = self.child.wait().expect("wait");
+        let mut stderr = String::new();
+        let _ = self.child.stderr.take().expect("stderr").read_to_string(&mut stderr);
+        (status.success(), stderr)
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("address").port()
+}
+
+#[tokio::test]
+async fn a_second_demo_refuses_while_the_first_serves_and_the_first_keeps_working() {
+    let dir = std::env::temp_dir().join(format!("audit-gateway-demos-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let port = free_port();
+    let first = Demo::start(&dir, port);
+    let token = first.token().await;
+    let client = reqwest::Client::new();
+    let page = format!("http://127.0.0.1:{port}/api/activity?timeframe=week");
+    let served = |client: reqwest::Client, page: String, token: String| async move {
+        client.get(page).bearer_auth(token).send().await.map(|r| r.status().as_u16()).unwrap_or(0)
+    };
+    assert_eq!(served(client.clone(), page.clone(), token.clone()).await, 200);
+
+    // The same address: refused before anything is touched, with the way out.
+    let (ok, stderr) = Demo::start(&dir, port).finish();
+    assert!(!ok);
+    assert!(stderr.contains("--bind"), "{stderr}");
+    // Another address, the same directory: the first demo's database is not deleted.
+    let (ok, stderr) = Demo::start(&dir, free_port()).finish();
+    assert!(!ok);
+    assert!(stderr.contains("another demo is serving audit-demo.db"), "{stderr}");
+
+    assert_eq!(served(client, page, token).await, 200, "the first demo and its token still work");
+    drop(first);
+    let _ = std::fs::remove_dir_all(&dir);
+}

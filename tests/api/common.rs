@@ -2,6 +2,7 @@
 //! schema when `TEST_DATABASE_URL` names a PostgreSQL server), the real router served on an
 //! ephemeral port, an HTTP client, and helpers to write a handmade audit log.
 
+use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -15,6 +16,27 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};
 use serde_json::{Value, json};
 
 static NEXT_DATABASE: AtomicUsize = AtomicUsize::new(0);
+
+/// Says once per run which database the tests use. Written to stderr directly: the test harness
+/// captures `eprintln!`, and this line is for every run, failing or not.
+fn announce_backend(backend: &str) {
+    static ANNOUNCED: std::sync::Once = std::sync::Once::new();
+    ANNOUNCED.call_once(|| {
+        let _ = writeln!(std::io::stderr(), "audit-gateway tests on {backend}");
+    });
+}
+
+/// PostgreSQL was asked for and cannot be reached: one clear line for the whole run, not a panic
+/// per test, and the run fails.
+fn unreachable_database(url: &str, error: &sea_orm::DbErr) -> ! {
+    let _ = writeln!(
+        std::io::stderr(),
+        "\nTEST_DATABASE_URL={url} cannot be reached: {error}\n\
+         The PostgreSQL suite needs that server running and its database created (README, \"Two commands\"); \
+         unset TEST_DATABASE_URL to run on SQLite.\n"
+    );
+    std::process::exit(2)
+}
 
 /// A database of its own for one test, removed when the test ends.
 pub struct TestDb {
@@ -45,10 +67,12 @@ impl TestDb {
         let unique = format!("{}_{}_{}", std::process::id(), n, chrono::Utc::now().timestamp_micros());
         let (config, cleanup) = match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if url.starts_with("postgres") => {
+                announce_backend(&format!("PostgreSQL at {url}, a fresh schema per test"));
                 let schema = format!("test_{unique}");
-                let admin = db::connect(&DbConfig::new(url.clone()))
-                    .await
-                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL={url} is not reachable: {e}"));
+                let admin = match db::connect(&DbConfig::new(url.clone())).await {
+                    Ok(admin) => admin,
+                    Err(error) => unreachable_database(&url, &error),
+                };
                 admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
                 admin.close().await.expect("close admin connection");
                 let mut config = DbConfig::new(url.clone());
@@ -59,6 +83,7 @@ impl TestDb {
                 panic!("TEST_DATABASE_URL must be a postgres:// or sqlite URL, got {url}")
             }
             _ => {
+                announce_backend("SQLite, a temporary file per test (TEST_DATABASE_URL=postgres://… for PostgreSQL)");
                 let path = std::env::temp_dir().join(format!("audit-gateway-test-{unique}.db"));
                 let config = DbConfig::new(format!("sqlite://{}?mode=rwc", path.display()));
                 (config, Cleanup::SqliteFile(path))

@@ -49,6 +49,7 @@ async fn rest_and_graphql_agree_on_generated_filters() {
         days: 60,
         seed: 7,
         end_date: NaiveDate::from_ymd_opt(2026, 6, 30).expect("date"),
+        not_after: None,
     };
     seed::seed(app.db(), &config, |_| {}).await.expect("seed");
     let mut rng = StdRng::seed_from_u64(42);

@@ -26,6 +26,7 @@ async fn generated_log(db: &DatabaseConnection) {
         days: 75,
         seed: 11,
         end_date: NaiveDate::from_ymd_opt(2026, 3, 31).expect("date"),
+        not_after: None,
     };
     seed::seed(db, &first, |_| {}).await.expect("first seed");
     // Appended rows go through the triggers (multi-row INSERT on SQLite, COPY on PostgreSQL).
