@@ -12,7 +12,7 @@
 //! read for an authenticated administrator.
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, BatchResponse, ServerError};
+use async_graphql::{BatchRequest, BatchResponse};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -264,14 +264,15 @@ struct Outcome {
 /// no `data`; a failed non-null root field nulls `data` as a whole.
 fn render(mut response: async_graphql::Response) -> (Value, Outcome) {
     give_every_error_a_code(&mut response);
-    let code_of = |error: &ServerError| {
-        error.extensions.as_ref().and_then(|ext| ext.get("code")).map(ToString::to_string).unwrap_or_default()
+    let has_code = |code: &str| {
+        let code = async_graphql::Value::from(code);
+        response.errors.iter().any(|e| e.extensions.as_ref().and_then(|ext| ext.get("code")) == Some(&code))
     };
     let outcome = Outcome {
         refused: response.errors.iter().any(|e| e.extensions.as_ref().is_some_and(|ext| ext.get("limit").is_some())),
         not_executed: !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty()),
-        unavailable: response.errors.iter().any(|e| code_of(e) == "\"SERVICE_UNAVAILABLE\""),
-        timed_out: response.errors.iter().any(|e| code_of(e) == "\"TIMEOUT\""),
+        unavailable: has_code("SERVICE_UNAVAILABLE"),
+        timed_out: has_code("TIMEOUT"),
     };
     let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "data": null }));
     if let Some(object) = body.as_object_mut() {
@@ -341,7 +342,7 @@ fn not_acceptable() -> Response {
 
 #[cfg(test)]
 mod tests {
-    use async_graphql::PathSegment;
+    use async_graphql::{PathSegment, ServerError};
 
     use super::*;
 
