@@ -279,6 +279,7 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Rollups(RollupsArgs { database, command: RollupsCommand::Rebuild }) => {
             let db = open_migrated(database.url()).await?;
             migration::rollup::rebuild(&db).await?;
+            db::analyze(&db).await?;
             eprintln!("rollups rebuilt");
             Ok(())
         }

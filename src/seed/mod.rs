@@ -90,6 +90,8 @@ pub enum Phase {
     /// Counting the new rows into the rollups.
     RebuildingRollups,
     Committing,
+    /// Refreshing the planner's statistics, so the first queries are planned for the new rows.
+    Analyzing,
 }
 
 impl Phase {
@@ -100,6 +102,7 @@ impl Phase {
             Phase::Indexing => "re-creating indexes",
             Phase::RebuildingRollups => "rebuilding rollups",
             Phase::Committing => "committing",
+            Phase::Analyzing => "analyzing",
         }
     }
 }
@@ -184,5 +187,7 @@ pub async fn seed(
     }
     progress(Progress::Phase(Phase::Committing));
     writer.finish().await?;
+    progress(Progress::Phase(Phase::Analyzing));
+    crate::db::analyze(db).await?;
     Ok(report)
 }

@@ -211,3 +211,31 @@ async fn flagging_a_user_while_they_write_keeps_the_rollups_exact() {
     let system: i64 = fast.actions_per_day.iter().map(|day| day.system_count).sum();
     assert_eq!(system, 3 + 5, "svc's 3 and all 5 of bob's, the new one included");
 }
+
+#[tokio::test]
+async fn a_seed_leaves_planner_statistics_for_what_it_wrote() {
+    use sea_orm::{DbBackend, Statement};
+
+    let test_db = TestDb::new().await;
+    let db = &test_db.db;
+    let config = SeedConfig {
+        users: 8,
+        actions: 600,
+        days: 20,
+        seed: 3,
+        end_date: NaiveDate::from_ymd_opt(2026, 6, 30).expect("date"),
+        not_after: None,
+    };
+    seed::seed(db, &config, |_| {}).await.expect("seed");
+    // Without statistics a fresh log is planned as if it were empty (a join of every row for the
+    // first page); the seed analyzes what it wrote rather than waiting for autovacuum.
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            "SELECT COUNT(*) AS n FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'activity'"
+        }
+        _ => "SELECT COUNT(*) AS n FROM sqlite_stat1 WHERE tbl = 'activity'",
+    };
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect("query");
+    let columns: i64 = row.expect("a row").try_get("", "n").expect("n");
+    assert!(columns > 0, "statistics for activity");
+}
