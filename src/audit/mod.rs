@@ -8,6 +8,7 @@
 //! places where SQLite and PostgreSQL differ live in [`sql::Dialect`].
 
 pub mod cost;
+pub mod figures;
 pub mod insights;
 pub mod list;
 pub mod rollup;
@@ -18,7 +19,8 @@ use std::collections::{BTreeSet, HashMap};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 pub use cost::{Work, cost};
-pub use insights::{DailyActions, Insights, TopActor, TopEntityType, insights, insights_by_path};
+pub use figures::{DailyActions, Insights, TopActor, TopEntityType};
+pub use insights::{insights, insights_by_path};
 pub use list::{ActivityItem, ActivityPage, PageRequest, Total, list, list_by_path};
 
 /// How figures are computed, for tests that compare the paths ([`list`] and [`insights`] always

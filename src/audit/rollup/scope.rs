@@ -1,0 +1,119 @@
+//! The SQL that reads the rollups under the filter: which table, the ranges of a cover, and the
+//! filter's conditions on rollup rows.
+
+use migration::rollup::Grain;
+use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
+
+use super::cover::{Range, Window, cover};
+use crate::audit::sql::Sql;
+use crate::filter::Filter;
+
+/// Which rollup a count over the filter's scope reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Source {
+    /// `audit_rollup_time`: no `users` filter.
+    Time,
+    /// `audit_rollup_user` (or `audit_rollup_actor` without an `actions` filter), joined to
+    /// `users` for `include_internal`.
+    Users,
+}
+
+impl Source {
+    pub(super) fn of(filter: &Filter) -> Self {
+        if filter.users.is_empty() { Source::Time } else { Source::Users }
+    }
+
+    pub(super) fn table(self, filter: &Filter) -> &'static str {
+        match self {
+            Source::Time => "audit_rollup_time",
+            Source::Users => user_table(filter),
+        }
+    }
+
+    /// What follows `FROM table r`.
+    pub(super) fn join(self) -> &'static str {
+        match self {
+            Source::Time => "",
+            Source::Users => " LEFT JOIN users u ON u.id = r.user_id",
+        }
+    }
+
+    /// 1 for a system action: stored in the time table, looked up for the per-user ones.
+    pub(super) fn is_system(self) -> &'static str {
+        match self {
+            Source::Time => "r.is_system",
+            Source::Users => "CASE WHEN u.is_internal THEN 1 ELSE 0 END",
+        }
+    }
+}
+
+/// The per-user rollup for `filter`: the one without verbs is a fraction of the size.
+pub(super) fn user_table(filter: &Filter) -> &'static str {
+    if filter.actions.is_empty() { "audit_rollup_actor" } else { "audit_rollup_user" }
+}
+
+impl Sql {
+    /// Writes `(… OR …)` selecting the rows of `ranges` in the rollup aliased `r`.
+    pub(super) fn push_ranges(&mut self, ranges: &[Range]) -> &mut Self {
+        if ranges.is_empty() {
+            return self.push("(1 = 0)");
+        }
+        self.push("(");
+        for (i, range) in ranges.iter().enumerate() {
+            if i > 0 {
+                self.push(" OR ");
+            }
+            self.push(&format!("(r.grain = {}", range.grain as i64));
+            if let Some(lo) = range.lo {
+                self.push(&format!(" AND r.bucket >= {lo}"));
+            }
+            if let Some(hi) = range.hi {
+                self.push(&format!(" AND r.bucket < {hi}"));
+            }
+            self.push(")");
+        }
+        self.push(")")
+    }
+
+    /// Writes the ` AND …` conditions of the filter's `actions`, `users` and `include_internal` on
+    /// rollup rows aliased `r` (with `u` joined for [`Source::Users`]). The entity table has the
+    /// time table's columns, the per-user entity table the per-user tables'.
+    pub(super) fn push_rollup_filters(&mut self, source: Source, filter: &Filter) -> &mut Self {
+        if !filter.actions.is_empty() {
+            self.push(" AND r.verb IN ").bind_list(&filter.actions);
+        }
+        if source == Source::Users {
+            self.push(" AND r.user_id IN ").bind_list(&filter.users);
+        }
+        if !filter.include_internal {
+            match source {
+                Source::Time => self.push(" AND r.is_system = 0"),
+                Source::Users => self.push(" AND (u.is_internal IS NULL OR NOT u.is_internal)"),
+            };
+        }
+        self
+    }
+
+    /// Writes `FROM … WHERE …` over the rollup rows of `ranges` in the filter's scope.
+    pub(super) fn push_rollup_scope(&mut self, source: Source, filter: &Filter, ranges: &[Range]) -> &mut Self {
+        self.push(&format!(" FROM {} r{} WHERE ", source.table(filter), source.join()))
+            .push_ranges(ranges)
+            .push_rollup_filters(source, filter)
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Count {
+    total: i64,
+}
+
+/// The number of activities in the filter's scope; the filter must be [`super::covers`]-able.
+pub async fn count(db: &DatabaseConnection, filter: &Filter) -> Result<i64, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT CAST(COALESCE(SUM(r.n), 0) AS BIGINT) AS total").push_rollup_scope(
+        Source::of(filter),
+        filter,
+        &cover(Window::of(filter), Grain::Month),
+    );
+    Ok(Count::find_by_statement(sql.into_statement()).one(db).await?.map_or(0, |row| row.total))
+}
