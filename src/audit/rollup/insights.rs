@@ -40,10 +40,14 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
         sql.push(" AND r.user_id IN ").bind_list(&filter.users);
     }
     sql.push(" GROUP BY r.user_id HAVING SUM(r.n) > 0) ");
-    sql.push(&format!(
+    sql.push(
         "SELECT 'day' AS figure, k, CAST(NULL AS TEXT) AS name, CAST(SUM(n) AS BIGINT) AS n, \
          CAST(SUM(CASE WHEN is_system = 1 THEN n ELSE 0 END) AS BIGINT) AS m \
-         FROM chart WHERE k >= 0 AND k < {day_count} GROUP BY k \
+         FROM chart WHERE k >= 0 AND k < ",
+    )
+    .bind(day_count);
+    sql.push(&format!(
+        " GROUP BY k \
          UNION ALL \
          SELECT 'actors', CAST(NULL AS BIGINT), CAST(NULL AS TEXT), COUNT(*), 0 \
          FROM per_user p JOIN users u ON u.id = p.user_id WHERE NOT u.is_internal \
@@ -136,37 +140,40 @@ fn push_chart(sql: &mut Sql, source: Source, filter: &Filter, start: i64, day_co
             spans.push((Grain::QuarterHour, lo, hi));
         }
         // The day numbers 0..=N (a recursive CTE: SQLite has no `generate_series` built in).
-        sql.push(&format!(
-            "days(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM days WHERE j < {day_count}), \
-             moved AS (SELECT j, is_system, SUM(n) AS n FROM ("
-        ));
+        sql.push("days(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM days WHERE j < ")
+            .bind(day_count)
+            .push("), moved AS (SELECT j, is_system, SUM(n) AS n FROM (");
         for (i, &(grain, from, to)) in spans.iter().filter(|(_, from, to)| from < to).enumerate() {
             if i > 0 {
                 sql.push(" UNION ALL ");
             }
+            // The table, its join and the system flag are fixed SQL chosen by `source`; every
+            // number is bound. `{DAY}` is a constant of the query's shape.
             sql.push(&format!(
-                "SELECT d.j AS j, {is_system} AS is_system, r.n AS n FROM days d JOIN {table} r \
-                 ON r.grain = {g} AND r.bucket >= {from} + d.j * {DAY} AND r.bucket < {to} + d.j * {DAY}{join} \
-                 WHERE TRUE",
+                "SELECT d.j AS j, {is_system} AS is_system, r.n AS n FROM days d JOIN {table} r ON r.grain = ",
                 table = source.table(filter),
-                join = source.join(),
-                g = grain as i64,
-                from = base + from,
-                to = base + to,
-            ));
+            ))
+            .bind(grain as i64)
+            .push(" AND r.bucket >= ")
+            .bind(base + from)
+            .push(&format!(" + d.j * {DAY} AND r.bucket < "))
+            .bind(base + to)
+            .push(&format!(" + d.j * {DAY}{join} WHERE TRUE", join = source.join()));
             sql.push_rollup_filters(source, filter);
         }
         sql.push(") AS m GROUP BY j, is_system), ");
     }
-    sql.push(&format!("chart AS (SELECT (r.bucket - {base}) / {DAY} AS k, {is_system} AS is_system, SUM(r.n) AS n"))
+    sql.push("chart AS (SELECT (r.bucket - ")
+        .bind(base)
+        .push(&format!(") / {DAY} AS k, {is_system} AS is_system, SUM(r.n) AS n"))
         .push_rollup_scope(source, filter, &[Range { grain: Grain::Day, lo: Some(base), hi: Some(end) }])
         .push(&format!(" GROUP BY r.bucket, {is_system}"));
     if shift != 0 {
-        sql.push(&format!(
-            " UNION ALL SELECT j, is_system, {minus} * n FROM moved \
-             UNION ALL SELECT j - 1, is_system, {sign} * n FROM moved",
-            minus = -sign
-        ));
+        sql.push(" UNION ALL SELECT j, is_system, ")
+            .bind(-sign)
+            .push(" * n FROM moved UNION ALL SELECT j - 1, is_system, ")
+            .bind(sign)
+            .push(" * n FROM moved");
     }
     sql.push(")");
 }

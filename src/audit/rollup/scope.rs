@@ -63,12 +63,12 @@ impl Sql {
             if i > 0 {
                 self.push(" OR ");
             }
-            self.push(&format!("(r.grain = {}", range.grain as i64));
+            self.push("(r.grain = ").bind(range.grain as i64);
             if let Some(lo) = range.lo {
-                self.push(&format!(" AND r.bucket >= {lo}"));
+                self.push(" AND r.bucket >= ").bind(lo);
             }
             if let Some(hi) = range.hi {
-                self.push(&format!(" AND r.bucket < {hi}"));
+                self.push(" AND r.bucket < ").bind(hi);
             }
             self.push(")");
         }
