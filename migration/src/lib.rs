@@ -4,6 +4,11 @@
 //! Deployments that already have an audit log keep their tables: the first migration only creates
 //! what is missing (`IF NOT EXISTS`), and adds the indexes the gateway's queries need. The third
 //! adds the trigger-maintained rollups of [`rollup`] and backfills them from the existing log.
+//!
+//! A migration never changes once shipped: its statements are its own (the third keeps a frozen
+//! copy of what [`rollup`] generated then), and a change is a new migration. A test holds a fresh
+//! database, one migrated step by step and one whose triggers a bulk seed re-created from
+//! [`rollup`]'s current definitions to the same schema.
 
 pub use sea_orm_migration::prelude::*;
 

@@ -37,6 +37,11 @@
 //! PostgreSQL triggers are statement-level with transition tables, so a multi-row `INSERT` or
 //! `COPY` pays one aggregated upsert per table; SQLite only has row-level triggers.
 //!
+//! **Current definitions, not history.** These functions are what `seed`, `rollups rebuild` and
+//! future migrations use. The migration that created the rollups runs a frozen copy of what they
+//! generated when it shipped; a change here that should reach installed databases is a new
+//! migration (a test compares a fresh, a stepwise and a seeded database's schemas).
+//!
 //! **Concurrent writers.** Upserts write keys in key order, so writers meeting on the same hot rows
 //! (the current quarter hour, day and month) wait for each other rather than deadlock. On
 //! PostgreSQL each trigger first share-locks the users whose actions it files ([`share_users`]), so
@@ -481,7 +486,8 @@ struct Span {
 }
 
 /// Adds the whole log to the rollups, a calendar month of `issued_at` per statement, logging each
-/// month (the migration fills the new tables with it; [`rebuild`] empties them first).
+/// month ([`rebuild`] empties the tables first; the migration that created them runs its own frozen
+/// copy of these statements).
 pub async fn backfill(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
     let epoch = |column: &str| epoch_seconds(backend, column);
@@ -510,7 +516,7 @@ pub async fn backfill(db: &impl ConnectionTrait) -> Result<(), DbErr> {
 
 /// The starts of the calendar months from the one holding `first` to the one after `last`
 /// (seconds since the epoch, UTC).
-fn month_starts(first: i64, last: i64) -> Result<Vec<chrono::NaiveDateTime>, DbErr> {
+pub fn month_starts(first: i64, last: i64) -> Result<Vec<chrono::NaiveDateTime>, DbErr> {
     use chrono::{Datelike, Months, NaiveDate};
     let date = |seconds: i64| {
         chrono::DateTime::from_timestamp(seconds, 0)

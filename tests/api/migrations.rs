@@ -88,3 +88,63 @@ fn bearer(secret: &str) -> axum::http::HeaderMap {
     headers.insert(axum::http::header::AUTHORIZATION, format!("Bearer {secret}").parse().expect("header"));
     headers
 }
+
+/// The schema as the database describes it: tables, columns, indexes, triggers and (PostgreSQL)
+/// trigger functions, with the test's own schema name taken out so two databases compare.
+async fn schema(db: &sea_orm::DatabaseConnection) -> Vec<String> {
+    use sea_orm::{DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let queries: &[&str] = match backend {
+        DbBackend::Postgres => &[
+            "SELECT current_schema() || '' AS a, '' AS b",
+            "SELECT table_name || '.' || column_name AS a, data_type || ' ' || is_nullable || ' ' || \
+             COALESCE(column_default, '') AS b FROM information_schema.columns WHERE table_schema = current_schema()",
+            "SELECT indexname AS a, indexdef AS b FROM pg_indexes WHERE schemaname = current_schema()",
+            "SELECT t.tgname || '' AS a, pg_get_triggerdef(t.oid) AS b FROM pg_trigger t \
+             JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND NOT t.tgisinternal",
+            "SELECT p.proname || '' AS a, p.prosrc AS b FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+             WHERE n.nspname = current_schema()",
+        ],
+        _ => &["SELECT type || ' ' || name AS a, COALESCE(sql, '') AS b FROM sqlite_master \
+                WHERE name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations'"],
+    };
+    let mut lines = Vec::new();
+    for sql in queries {
+        for row in db.query_all_raw(Statement::from_string(backend, *sql)).await.expect("describe the schema") {
+            let (a, b): (String, String) = (row.try_get("", "a").expect("a"), row.try_get("", "b").expect("b"));
+            lines.push(format!("{a}: {b}"));
+        }
+    }
+    // The first PostgreSQL line names the schema; drop it from every line.
+    if backend == DbBackend::Postgres {
+        let name = lines.remove(0).trim_end_matches(": ").to_owned();
+        lines = lines.into_iter().map(|line| line.replace(&format!("{name}."), "")).collect();
+    }
+    lines.sort();
+    lines
+}
+
+#[tokio::test]
+async fn a_fresh_a_stepwise_and_a_seeded_database_have_the_same_schema() {
+    let fresh = TestDb::new().await;
+    let stepwise = TestDb::unmigrated().await;
+    for _ in 0..Migrator::migrations().len() {
+        Migrator::up(&stepwise.db, Some(1)).await.expect("one migration");
+    }
+    let expected = schema(&fresh.db).await;
+    assert!(expected.iter().any(|line| line.contains("audit_rollup_time")), "{expected:#?}");
+    assert_eq!(schema(&stepwise.db).await, expected, "migrated one step at a time");
+    // A bulk seed sets the triggers aside and re-creates them from the live definitions: they must
+    // be what the migrations installed.
+    let config = audit_gateway::seed::SeedConfig {
+        users: 4,
+        actions: 50,
+        days: 3,
+        seed: 1,
+        end_date: chrono::NaiveDate::from_ymd_opt(2026, 6, 30).expect("date"),
+        not_after: None,
+    };
+    audit_gateway::seed::seed(&fresh.db, &config, |_| {}).await.expect("seed");
+    assert_eq!(schema(&fresh.db).await, expected, "after a bulk seed");
+}
