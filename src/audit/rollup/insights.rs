@@ -32,14 +32,9 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
         ", per_user AS (SELECT r.user_id AS user_id, SUM(r.n) AS n FROM {} r WHERE ",
         user_table(filter)
     ))
-    .push_ranges(&ranges);
-    if !filter.actions.is_empty() {
-        sql.push(" AND r.verb IN ").bind_list(&filter.actions);
-    }
-    if source == Source::Users {
-        sql.push(" AND r.user_id IN ").bind_list(&filter.users);
-    }
-    sql.push(" GROUP BY r.user_id HAVING SUM(r.n) > 0) ");
+    .push_ranges(&ranges)
+    .push_actions_and_users(source, filter)
+    .push(" GROUP BY r.user_id HAVING SUM(r.n) > 0) ");
     sql.push(
         "SELECT 'day' AS figure, k, CAST(NULL AS TEXT) AS name, CAST(SUM(n) AS BIGINT) AS n, \
          CAST(SUM(CASE WHEN is_system = 1 THEN n ELSE 0 END) AS BIGINT) AS m \

@@ -79,17 +79,25 @@ impl Sql {
     /// rollup rows aliased `r` (with `u` joined for [`Source::Users`]). The entity table has the
     /// time table's columns, the per-user entity table the per-user tables'.
     pub(super) fn push_rollup_filters(&mut self, source: Source, filter: &Filter) -> &mut Self {
-        if !filter.actions.is_empty() {
-            self.push(" AND r.verb IN ").bind_list(&filter.actions);
-        }
-        if source == Source::Users {
-            self.push(" AND r.user_id IN ").bind_list(&filter.users);
-        }
+        self.push_actions_and_users(source, filter);
         if !filter.include_internal {
             match source {
                 Source::Time => self.push(" AND r.is_system = 0"),
                 Source::Users => self.push(" AND (u.is_internal IS NULL OR NOT u.is_internal)"),
             };
+        }
+        self
+    }
+
+    /// Writes the ` AND …` conditions of the filter's `actions` and (for [`Source::Users`]) `users`
+    /// on rollup rows aliased `r`: the scope before `include_internal`, which the actors' figures
+    /// apply themselves.
+    pub(super) fn push_actions_and_users(&mut self, source: Source, filter: &Filter) -> &mut Self {
+        if !filter.actions.is_empty() {
+            self.push(" AND r.verb IN ").bind_list(&filter.actions);
+        }
+        if source == Source::Users {
+            self.push(" AND r.user_id IN ").bind_list(&filter.users);
         }
         self
     }
