@@ -55,6 +55,10 @@ pub struct ActivityItem {
     /// UTC.
     pub issued_at: NaiveDateTime,
     pub user_id: Option<i64>,
+    /// The transaction's client address, as the application stored it.
+    pub remote_addr: Option<String>,
+    /// The activity's stored payload, as text (JSON on PostgreSQL, TEXT on SQLite).
+    pub data: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,7 +171,8 @@ async fn rows(
     let mut rows = Sql::new(db.get_database_backend());
     rows.push(
         "SELECT a.id AS id, a.verb AS verb, a.object_type AS object_type, a.object_id AS object_id, \
-         t.id AS transaction_id, t.issued_at AS issued_at, t.user_id AS user_id",
+         t.id AS transaction_id, t.issued_at AS issued_at, t.user_id AS user_id, \
+         t.remote_addr AS remote_addr, CAST(a.data AS TEXT) AS data",
     )
     // One bound per side, the tighter: SQLite's planner ranges an index over only one of them.
     .push_scope_between(

@@ -7,8 +7,8 @@ use super::loader::user_loader;
 use crate::audit::{self, PageRequest};
 use crate::filter::{self, Field, FieldError, Filter, FilterInput};
 use async_graphql::{
-    ComplexObject, Context, Description, Enum, ID, InputObject, InputValueError, InputValueResult, Scalar, ScalarType,
-    SimpleObject, Value,
+    ComplexObject, Context, Description, Enum, ID, InputObject, InputValueError, InputValueResult, Json, Scalar,
+    ScalarType, SimpleObject, Value,
 };
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -202,6 +202,9 @@ pub struct Activity {
     pub object_type: String,
     /// The affected entity's id, when the action targets one.
     pub object_id: Option<ID>,
+    /// The payload the application stored with the action (free-form JSON), null when there is
+    /// none. A stored payload that is not valid JSON comes back as a JSON string.
+    pub data: Option<Json<serde_json::Value>>,
 }
 
 impl From<audit::ActivityItem> for Activity {
@@ -211,11 +214,13 @@ impl From<audit::ActivityItem> for Activity {
             transaction: Transaction {
                 id: item.transaction_id.into(),
                 issued_at: DateTime(item.issued_at),
+                remote_addr: item.remote_addr,
                 user_id: item.user_id,
             },
             verb: item.verb,
             object_type: item.object_type,
             object_id: item.object_id.map(ID::from),
+            data: item.data.map(|text| Json(serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))),
         }
     }
 }
@@ -227,6 +232,8 @@ pub struct Transaction {
     pub id: ID,
     /// When it happened.
     pub issued_at: DateTime,
+    /// The client address the application recorded for the request, when it did.
+    pub remote_addr: Option<String>,
     #[graphql(skip)]
     pub user_id: Option<i64>,
 }
@@ -247,11 +254,19 @@ pub struct User {
     pub name: String,
     pub user_name: String,
     pub email: String,
+    /// A platform or service account: its actions are system actions.
+    pub is_internal: bool,
 }
 
 impl From<entity::users::Model> for User {
     fn from(user: entity::users::Model) -> Self {
-        User { id: user.id.into(), name: user.name, user_name: user.user_name, email: user.email }
+        User {
+            id: user.id.into(),
+            name: user.name,
+            user_name: user.user_name,
+            email: user.email,
+            is_internal: user.is_internal,
+        }
     }
 }
 

@@ -138,3 +138,57 @@ async fn a_resolver_that_fails_inside_the_gateway_answers_a_generic_internal_err
     assert_eq!(body["errors"][0]["message"], "Internal server error", "{body}");
     assert!(!body.to_string().contains("audit_rollup"), "{body}");
 }
+
+#[tokio::test]
+async fn activities_show_their_payload_address_and_whether_the_user_is_internal() {
+    use entity::{activity, transaction};
+    use sea_orm::{ActiveModelTrait, Set};
+
+    let app = TestApp::spawn().await;
+    handmade_log(app.db()).await;
+    transaction::ActiveModel {
+        id: Set(20),
+        issued_at: Set(utc("2026-06-09 12:00:00")),
+        user_id: Set(Some(SVC)),
+        remote_addr: Set(Some("10.1.2.3".to_owned())),
+    }
+    .insert(app.db())
+    .await
+    .expect("transaction");
+    let payload = json!({"before": {"status": "draft"}, "after": {"status": "active"}, "ids": [1, 2]});
+    activity::ActiveModel {
+        id: Set(20),
+        verb: Set("activate".to_owned()),
+        transaction_id: Set(20),
+        object_type: Set("Datastore".to_owned()),
+        object_id: Set(Some(7)),
+        data: Set(Some(payload.clone())),
+        object_tx_id: Set(None),
+        target_type: Set(None),
+        target_id: Set(None),
+        target_tx_id: Set(None),
+    }
+    .insert(app.db())
+    .await
+    .expect("activity");
+
+    let query = "{ activity(filter: {startDate: \"2026-06-09\", endDate: \"2026-06-09\"}) { items { id data \
+                 transaction { remoteAddr user { userName isInternal } } } } }";
+    let (status, body) = app.graphql(query, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let items = body["data"]["activity"]["items"].as_array().expect("items");
+    // 06-09: activity 20 at 12:00 (svc, with a payload) and 11 at 18:30 (carol, without one).
+    assert_eq!(items.len(), 2, "{body}");
+    assert_eq!(items[0]["id"], "11");
+    assert_eq!(items[0]["data"], Value::Null);
+    assert_eq!(
+        items[0]["transaction"],
+        json!({"remoteAddr": null, "user": {"userName": "carol", "isInternal": false}})
+    );
+    assert_eq!(items[1]["id"], "20");
+    assert_eq!(items[1]["data"], payload);
+    assert_eq!(
+        items[1]["transaction"],
+        json!({"remoteAddr": "10.1.2.3", "user": {"userName": "svc", "isInternal": true}})
+    );
+}
