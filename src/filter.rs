@@ -22,6 +22,12 @@ pub enum Field {
     IncludeInternal,
     Page,
     Size,
+    /// Cursor pages: how many from the start, after which cursor, how many from the end, before
+    /// which cursor.
+    First,
+    After,
+    Last,
+    Before,
 }
 
 impl Field {
@@ -37,6 +43,10 @@ impl Field {
             Field::IncludeInternal => "include_internal",
             Field::Page => "page",
             Field::Size => "size",
+            Field::First => "first",
+            Field::After => "after",
+            Field::Last => "last",
+            Field::Before => "before",
         }
     }
 
@@ -52,6 +62,10 @@ impl Field {
             Field::IncludeInternal => "includeInternal",
             Field::Page => "page",
             Field::Size => "size",
+            Field::First => "first",
+            Field::After => "after",
+            Field::Last => "last",
+            Field::Before => "before",
         }
     }
 }

@@ -59,7 +59,15 @@ pub struct ActivityItem {
     pub remote_addr: Option<String>,
     /// The activity's stored payload, as text (JSON on PostgreSQL, TEXT on SQLite).
     pub data: Option<String>,
+    /// `issued_at` as the database orders it (on SQLite, the stored text itself): a cursor carries
+    /// it back verbatim, so a seek lands exactly on ties however the writer formatted the time.
+    pub issued_at_text: String,
 }
+
+/// The columns of an [`ActivityItem`], over the scope's `a` and `t`.
+pub(super) const ITEM_COLUMNS: &str = "SELECT a.id AS id, a.verb AS verb, a.object_type AS object_type, \
+     a.object_id AS object_id, t.id AS transaction_id, t.issued_at AS issued_at, t.user_id AS user_id, \
+     t.remote_addr AS remote_addr, CAST(a.data AS TEXT) AS data, CAST(t.issued_at AS TEXT) AS issued_at_text";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActivityPage {
@@ -102,6 +110,17 @@ pub async fn list(
     list_by_path(db, filter, page, total, Path::Fastest).await
 }
 
+/// The activities in the filter's scope: from the rollups when they can answer, otherwise (or
+/// when `path` says so) by `COUNT(*)` over the log.
+pub(super) async fn count_by_path(db: &DatabaseConnection, filter: &Filter, path: Path) -> Result<i64, DbErr> {
+    if path == Path::Fastest && rollup::covers(filter) {
+        return rollup::count(db, filter).await;
+    }
+    let mut count = Sql::new(db.get_database_backend());
+    count.push("SELECT COUNT(*) AS total").push_scope(filter);
+    Ok(Count::find_by_statement(count.into_statement()).one(db).await?.map_or(0, |row| row.total))
+}
+
 /// [`list`], computing its count and locating its page the way `path` says (tests compare the
 /// paths).
 pub async fn list_by_path(
@@ -115,15 +134,7 @@ pub async fn list_by_path(
     let counted = async {
         match total {
             Total::Skip => Ok(None),
-            Total::Count if fast => rollup::count(db, filter).await.map(Some),
-            Total::Count => {
-                let mut count = Sql::new(db.get_database_backend());
-                count.push("SELECT COUNT(*) AS total").push_scope(filter);
-                Count::find_by_statement(count.into_statement())
-                    .one(db)
-                    .await
-                    .map(|row| Some(row.map_or(0, |row| row.total)))
-            }
+            Total::Count => count_by_path(db, filter, path).await.map(Some),
         }
     };
     let items = async {
@@ -169,20 +180,16 @@ async fn rows(
     skip: i64,
 ) -> Result<Vec<ActivityItem>, DbErr> {
     let mut rows = Sql::new(db.get_database_backend());
-    rows.push(
-        "SELECT a.id AS id, a.verb AS verb, a.object_type AS object_type, a.object_id AS object_id, \
-         t.id AS transaction_id, t.issued_at AS issued_at, t.user_id AS user_id, \
-         t.remote_addr AS remote_addr, CAST(a.data AS TEXT) AS data",
-    )
-    // One bound per side, the tighter: SQLite's planner ranges an index over only one of them.
-    .push_scope_between(
-        filter,
-        from.max(filter.utc_start()),
-        match (before, filter.utc_end()) {
-            (Some(before), Some(end)) => Some(before.min(end)),
-            (before, end) => before.or(end),
-        },
-    );
+    rows.push(ITEM_COLUMNS)
+        // One bound per side, the tighter: SQLite's planner ranges an index over only one of them.
+        .push_scope_between(
+            filter,
+            from.max(filter.utc_start()),
+            match (before, filter.utc_end()) {
+                (Some(before), Some(end)) => Some(before.min(end)),
+                (before, end) => before.or(end),
+            },
+        );
     rows.push(" ORDER BY t.issued_at DESC, a.id DESC LIMIT ").bind(size).push(" OFFSET ").bind(skip);
     ActivityItem::find_by_statement(rows.into_statement()).all(db).await
 }

@@ -7,6 +7,7 @@
 //! All SQL is written here as text, bound through [`sql::Sql`] so values never enter it; the few
 //! places where SQLite and PostgreSQL differ live in [`sql::Dialect`].
 
+pub mod connection;
 pub mod cost;
 pub mod figures;
 pub mod insights;
@@ -18,6 +19,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
+pub use connection::{ConnectionPage, Position, Slice, connection, total_count};
 pub use cost::{Work, cost};
 pub use figures::{DailyActions, Insights, TopActor, TopEntityType};
 pub use insights::{insights, insights_by_path};

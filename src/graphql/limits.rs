@@ -13,7 +13,8 @@
 //!    needs three. This, not a depth limit, is what keeps introspection cheap, so the standard
 //!    query is never refused.
 //! 3. **Before validation and execution**: the database work the operation asks for, estimated by
-//!    [`audit::cost`] for each `activityInsights`, counted `activity` and page, summed over
+//!    [`audit::cost`] for each `activityInsights`, counted `activity` or `activityConnection`
+//!    and page, summed over
 //!    aliases and fragments, must fit in what is left of the HTTP request's [`Budget`]
 //!    ([`REQUEST_BUDGET`], shared by the operations of a batch).
 //!
@@ -364,6 +365,15 @@ fn field_cost(document: &ExecutableDocument, field: &Field, arguments: &Argument
             let counted = selected.iter().any(|f| matches!(f.name.node.as_str(), "total" | "pages"));
             let count = if counted { audit::cost(&filter, Work::Count) } else { 0 };
             audit::cost(&filter, Work::Page { skip: page.offset() }).saturating_add(count)
+        }
+        "activityConnection" => {
+            let Some(filter) = arguments.filter(field, Purpose::List) else { return 0 };
+            let mut selected = Vec::new();
+            collect_fields(document, &field.selection_set.node, &mut selected);
+            let counted = selected.iter().any(|f| f.name.node.as_str() == "totalCount");
+            // A page is a seek from its cursor, whatever its depth.
+            let count = if counted { audit::cost(&filter, Work::Count) } else { 0 };
+            audit::cost(&filter, Work::Page { skip: 0 }).saturating_add(count)
         }
         _ => 0,
     }

@@ -1,5 +1,6 @@
-//! Batches the user look-ups of one request into a single `WHERE id IN (…)` statement.
-//! A loader lives for one request only, so nothing cached leaks between callers.
+//! What resolvers take from the context: the schema's database, and the request's user loader,
+//! which batches the user look-ups of one request into a single `WHERE id IN (…)` statement. A
+//! loader lives for one request only, so nothing cached leaks between callers.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +25,11 @@ impl UserLoader {
         // `Query::activity`), so waiting 1 ms for more keys would only add latency.
         DataLoader::with_cache(UserLoader { db }, tokio::spawn, HashMapCache::default()).delay(Duration::ZERO)
     }
+}
+
+/// The schema's database, for resolvers.
+pub fn database<'a>(ctx: &Context<'a>) -> ResolverResult<&'a DatabaseConnection> {
+    Ok(ctx.data::<DatabaseConnection>().map_err(|_| DbErr::Custom("no database on the schema".into()))?)
 }
 
 /// The request's loader, attached by the HTTP handler.

@@ -3,7 +3,7 @@
 //! descriptions in `schema.graphql`.
 
 use super::error::ResolverResult;
-use super::loader::user_loader;
+use super::loader::{database, user_loader};
 use crate::audit::{self, PageRequest};
 use crate::filter::{self, Field, FieldError, Filter, FilterInput};
 use async_graphql::{
@@ -188,6 +188,60 @@ impl From<audit::ActivityPage> for ActivityPage {
             pages: page.pages.unwrap_or_default(),
         }
     }
+}
+
+/// A page of activity as a Relay connection, newest first.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ActivityConnection {
+    pub edges: Vec<ActivityEdge>,
+    pub page_info: PageInfo,
+    #[graphql(skip)]
+    filter: filter::Filter,
+}
+
+impl ActivityConnection {
+    pub fn new(filter: filter::Filter, page: audit::ConnectionPage) -> Self {
+        let cursors: Vec<String> = page.items.iter().map(|item| audit::Position::of(item).cursor()).collect();
+        let page_info = PageInfo {
+            has_next_page: page.has_next_page,
+            has_previous_page: page.has_previous_page,
+            start_cursor: cursors.first().cloned(),
+            end_cursor: cursors.last().cloned(),
+        };
+        let edges = page
+            .items
+            .into_iter()
+            .zip(cursors)
+            .map(|(item, cursor)| ActivityEdge { cursor, node: item.into() })
+            .collect();
+        ActivityConnection { edges, page_info, filter }
+    }
+}
+
+#[ComplexObject]
+impl ActivityConnection {
+    /// Activities matching the filter, on all pages; counted only when asked for.
+    async fn total_count(&self, ctx: &Context<'_>) -> ResolverResult<i64> {
+        Ok(audit::total_count(database(ctx)?, &self.filter).await?)
+    }
+}
+
+/// One activity of a connection and the cursor of its position.
+#[derive(SimpleObject)]
+pub struct ActivityEdge {
+    /// Opaque: pass it as `after` or `before` to continue from here.
+    pub cursor: String,
+    pub node: Activity,
+}
+
+/// Where a connection page is in the whole list.
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
 }
 
 /// One action: a verb applied to an object, within a transaction.

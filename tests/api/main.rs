@@ -4,6 +4,7 @@
 mod auth;
 mod cli;
 mod common;
+mod connection;
 mod edge;
 mod graphql;
 mod graphql_http;
