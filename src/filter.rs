@@ -15,6 +15,7 @@ use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDel
 pub enum Field {
     Users,
     Actions,
+    ObjectTypes,
     StartDate,
     EndDate,
     Timeframe,
@@ -36,6 +37,7 @@ impl Field {
         match self {
             Field::Users => "users",
             Field::Actions => "actions",
+            Field::ObjectTypes => "object_types",
             Field::StartDate => "start_date",
             Field::EndDate => "end_date",
             Field::Timeframe => "timeframe",
@@ -55,6 +57,7 @@ impl Field {
         match self {
             Field::Users => "users",
             Field::Actions => "actions",
+            Field::ObjectTypes => "objectTypes",
             Field::StartDate => "startDate",
             Field::EndDate => "endDate",
             Field::Timeframe => "timeframe",
@@ -199,7 +202,7 @@ fn supported(day: NaiveDate) -> bool {
 
 /// Allowed offsets in minutes: UTC−14:00 to UTC+14:00.
 pub const MAX_OFFSET_MINUTES: i64 = 840;
-/// Longest list accepted for `users` or `actions`.
+/// Longest list accepted for `users`, `actions` or `object_types`.
 pub const MAX_LIST_ITEMS: usize = 1000;
 /// Longest explicit insights range, in days (ten years).
 pub const MAX_INSIGHTS_DAYS: i64 = 3660;
@@ -212,6 +215,7 @@ pub const MAX_INSIGHTS_DAYS: i64 = 3660;
 pub struct FilterInput {
     pub users: Vec<i64>,
     pub actions: Vec<String>,
+    pub object_types: Vec<String>,
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
     pub timeframe: Option<Timeframe>,
@@ -237,6 +241,8 @@ pub struct Filter {
     pub users: Vec<i64>,
     /// Verbs; empty means "any verb".
     pub actions: Vec<String>,
+    /// Object types (`Datastore`, …); empty means "any type".
+    pub object_types: Vec<String>,
     /// When false, actions of internal users are out of scope (actions without a user stay).
     pub include_internal: bool,
     /// Minutes, `getTimezoneOffset()` sign: local = UTC − offset.
@@ -267,6 +273,9 @@ impl Filter {
         }
         if input.actions.len() > MAX_LIST_ITEMS {
             errors.push(FieldError::too_many_items(Field::Actions, MAX_LIST_ITEMS));
+        }
+        if input.object_types.len() > MAX_LIST_ITEMS {
+            errors.push(FieldError::too_many_items(Field::ObjectTypes, MAX_LIST_ITEMS));
         }
         let offset_minutes = input.offset.unwrap_or(Self::DEFAULT_OFFSET_MINUTES);
         if let Err(error) =
@@ -324,6 +333,7 @@ impl Filter {
         Ok(Filter {
             users: input.users,
             actions: input.actions,
+            object_types: input.object_types,
             include_internal: input.include_internal.unwrap_or(Self::DEFAULT_INCLUDE_INTERNAL),
             offset_minutes,
             first_day,

@@ -98,6 +98,7 @@ fn filter_input(params: &Params, end_key: &str) -> FilterInput {
     FilterInput {
         users: errors.take(users).unwrap_or_default(),
         actions: params.all("actions").map(str::to_owned).collect(),
+        object_types: params.all("object_types").map(str::to_owned).collect(),
         start_date: optional(errors, params, "start_date", |t| parse_date(Field::StartDate, t)),
         end_date: optional(errors, params, end_key, |t| parse_date(Field::EndDate, t)),
         timeframe: optional(errors, params, "timeframe", |t| {

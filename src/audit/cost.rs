@@ -55,6 +55,7 @@ mod tests {
         Filter {
             users: Vec::new(),
             actions: Vec::new(),
+            object_types: Vec::new(),
             include_internal: true,
             offset_minutes,
             first_day: first.map(day),

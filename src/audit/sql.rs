@@ -120,6 +120,9 @@ impl Sql {
         if !filter.actions.is_empty() {
             self.push(" AND a.verb IN ").bind_list(&filter.actions);
         }
+        if !filter.object_types.is_empty() {
+            self.push(" AND a.object_type IN ").bind_list(&filter.object_types);
+        }
         if !filter.include_internal {
             // Actions whose user no longer exists stay: they are user actions.
             self.push(" AND (u.is_internal IS NULL OR NOT u.is_internal)");

@@ -93,6 +93,9 @@ pub struct ActivityFilter {
     pub users: Option<Vec<ID>>,
     /// Only these verbs (`create`, `update`, …), exact match. Empty or absent: any verb.
     pub actions: Option<Vec<String>>,
+    /// Only actions on these object types (`Datastore`, `QualityCheck`, …), exact match. Empty or
+    /// absent: any type.
+    pub object_types: Option<Vec<String>>,
     /// First local date to include. Not allowed together with `timeframe`.
     pub start_date: Option<Date>,
     /// Last local date to include; with `timeframe`, the window's anchor. Default: today.
@@ -116,6 +119,7 @@ impl Default for ActivityFilter {
         ActivityFilter {
             users: None,
             actions: None,
+            object_types: None,
             start_date: None,
             end_date: None,
             timeframe: None,
@@ -139,6 +143,7 @@ impl ActivityFilter {
         FilterInput {
             users,
             actions: self.actions.unwrap_or_default(),
+            object_types: self.object_types.unwrap_or_default(),
             start_date,
             end_date,
             timeframe: self.timeframe.map(Into::into),

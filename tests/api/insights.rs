@@ -274,3 +274,34 @@ async fn the_documented_example_week_gives_the_documented_answer() {
         })
     );
 }
+
+#[tokio::test]
+async fn an_object_types_filter_scopes_every_figure_and_the_list_on_both_faces() {
+    let app = TestApp::spawn().await;
+    handmade_log(app.db()).await;
+    // The week 06-04 ..= 06-10 holds three Anomaly actions: 4 (06-05, a deleted account), 5 (carol)
+    // and 6 (bob), both 06-08.
+    let (status, body) =
+        app.get("/api/activity/insights?timeframe=week&report_date=2026-06-10&object_types=Anomaly").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["total_actions"], 3);
+    assert_eq!(body["unique_actors"], 2);
+    // bob and carol have one each: the tie goes to the smaller id.
+    assert_eq!((&body["top_actor"]["id"], &body["top_actor"]["action_count"]), (&json!(BOB), &json!(1)));
+    assert_eq!(body["top_entity_type"], json!({"object_type": "Anomaly", "count": 3}));
+    assert_eq!(busy_days(&body), vec![day("06-05", 1, 0), day("06-08", 2, 0)]);
+
+    // All time, two types: the three Anomalies and 10 (Tag, 06-03).
+    let (status, list) = app.get("/api/activity?object_types=Anomaly&object_types=Tag").await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["total"], 4);
+    let objects: Vec<i64> =
+        list["items"].as_array().expect("items").iter().map(|i| i["object_id"].as_i64().expect("id") / 100).collect();
+    assert_eq!(objects, [6, 5, 4, 10]);
+
+    let query = "{ activityInsights(filter: {timeframe: WEEK, endDate: \"2026-06-10\", objectTypes: [\"Anomaly\"]}) { totalActions } \
+                 activity(filter: {objectTypes: [\"Anomaly\", \"Tag\"]}) { total } }";
+    let (status, body) = app.graphql(query, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"], json!({"activityInsights": {"totalActions": 3}, "activity": {"total": 4}}));
+}

@@ -94,6 +94,7 @@ fn generated_filter(rng: &mut StdRng, purpose: Purpose) -> FilterInput {
         timeframe,
         offset: Some(offset),
         include_internal: Some(rng.random_bool(0.5)),
+        object_types: Vec::new(),
         unparsed: Vec::new(),
     }
 }

@@ -10,7 +10,8 @@
 //!
 //! What the rollups cannot answer goes to the plain path in `insights.rs`/`list.rs`, which is also
 //! the reference the differential tests compare against:
-//! offsets that are not a multiple of 15 minutes (no real time zone has one today). Under a
+//! offsets that are not a multiple of 15 minutes (no real time zone has one today), and filters on
+//! object types. Under a
 //! `users` filter the figures come from the per-user tables, and the top entity type from a per-user
 //! table of whole days and months plus those users' own rows at the window's ragged ends.
 //!
@@ -30,7 +31,9 @@ pub use seek::{Seek, seek, seek_page};
 
 use crate::filter::Filter;
 
-/// Whether the rollups can answer figures for `filter`: every window bound on a quarter hour.
+/// Whether the rollups can answer figures for `filter`: every window bound on a quarter hour, and
+/// no `object_types` filter (only the entity tables keep object types, and they cannot answer the
+/// chart, the actors or a page's position; such filters take the plain path).
 pub fn covers(filter: &Filter) -> bool {
-    filter.offset_minutes % 15 == 0
+    filter.offset_minutes % 15 == 0 && filter.object_types.is_empty()
 }
