@@ -29,6 +29,8 @@ pub enum Field {
     After,
     Last,
     Before,
+    /// Entries per facet.
+    Limit,
 }
 
 impl Field {
@@ -49,6 +51,7 @@ impl Field {
             Field::After => "after",
             Field::Last => "last",
             Field::Before => "before",
+            Field::Limit => "limit",
         }
     }
 
@@ -69,6 +72,7 @@ impl Field {
             Field::After => "after",
             Field::Last => "last",
             Field::Before => "before",
+            Field::Limit => "limit",
         }
     }
 }

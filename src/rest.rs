@@ -1,7 +1,7 @@
 //! The REST face, compatible with the original Audit API: `GET /api/activity` and
 //! `GET /api/activity/insights` with snake_case query parameters (lists repeat the key) and the
-//! original JSON bodies. Parameters are parsed here into the shared [`Filter`]; every bad one is
-//! reported at once, in pydantic v1's 422 shape.
+//! original JSON bodies, plus `GET /api/activity/facets` for filter pickers. Parameters are parsed
+//! here into the shared [`Filter`]; every bad one is reported at once, in pydantic v1's 422 shape.
 
 use axum::extract::{RawQuery, State};
 use axum::middleware;
@@ -22,6 +22,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/activity", get(list_activity))
         .route("/api/activity/insights", get(activity_insights))
+        .route("/api/activity/facets", get(activity_facets))
         .route_layer(middleware::from_fn_with_state(state.clone(), admission::admit))
 }
 
@@ -237,6 +238,70 @@ impl From<audit::DailyActions> for DayBody {
             system_count: day.system_count,
         }
     }
+}
+
+#[derive(Serialize)]
+struct FacetsBody {
+    users: Vec<UserFacetBody>,
+    actions: Vec<FacetValueBody>,
+    object_types: Vec<FacetValueBody>,
+}
+
+#[derive(Serialize)]
+struct UserFacetBody {
+    /// Null when the account no longer exists.
+    user: Option<UserBody>,
+    user_id: i64,
+    count: i64,
+}
+
+#[derive(Serialize)]
+struct FacetValueBody {
+    value: String,
+    count: i64,
+}
+
+impl From<audit::ValueCount> for FacetValueBody {
+    fn from(value: audit::ValueCount) -> Self {
+        FacetValueBody { value: value.value, count: value.count }
+    }
+}
+
+/// `GET /api/activity/facets`: the list's parameters, plus `limit` (entries per facet).
+pub async fn activity_facets(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let params = Params::new(query);
+    let filter = Filter::parse(filter_input(&params, "end_date"), Purpose::List, Utc::now());
+    let mut errors = Errors::default();
+    let limit = optional(&mut errors, &params, "limit", |t| parse_int(Field::Limit, t));
+    let (filter, limit) = match (filter, audit::FacetLimit::parse(limit), errors.0.is_empty()) {
+        (Ok(filter), Ok(limit), true) => (filter, limit),
+        (filter, limit, _) => {
+            let errors = filter.err().into_iter().flatten().chain(errors.0).chain(limit.err());
+            return AppError::InvalidInput(errors.collect()).into_rest_response(Field::rest_name);
+        }
+    };
+    match facets_body(&state, &filter, limit).await {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => error.into_rest_response(Field::rest_name),
+    }
+}
+
+async fn facets_body(state: &AppState, filter: &Filter, limit: audit::FacetLimit) -> Result<FacetsBody, AppError> {
+    let facets = audit::facets(&state.db, filter, limit).await?;
+    let users = audit::users_by_id(&state.db, facets.users.iter().map(|user| user.user_id)).await?;
+    Ok(FacetsBody {
+        users: facets
+            .users
+            .into_iter()
+            .map(|facet| UserFacetBody {
+                user: users.get(&facet.user_id).cloned().map(UserBody::from),
+                user_id: facet.user_id,
+                count: facet.count,
+            })
+            .collect(),
+        actions: facets.actions.into_iter().map(Into::into).collect(),
+        object_types: facets.object_types.into_iter().map(Into::into).collect(),
+    })
 }
 
 /// `GET /api/activity/insights`

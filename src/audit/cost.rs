@@ -18,6 +18,9 @@ pub enum Work {
     Count,
     /// One page of the list, after skipping `skip` rows.
     Page { skip: i64 },
+    /// The facets: three grouped statements over the log's rows in scope (read once, cached for
+    /// the other two).
+    Facets,
 }
 
 /// Rows a plain `OFFSET` steps over for the price of one unit.
@@ -32,6 +35,7 @@ pub fn cost(filter: &Filter, work: Work) -> u64 {
         // Past its first rows a page is located through the rollups' counts.
         Work::Page { .. } if fast => 1,
         Work::Page { skip } => 1 + u64::try_from(skip / ROWS_PER_UNIT).unwrap_or(0),
+        Work::Facets => window_days(filter).max(1),
     }
 }
 
@@ -83,6 +87,12 @@ mod tests {
     fn an_open_window_costs_ten_years() {
         assert_eq!(cost(&filter(None, None, 7), Work::Count), 3660);
         assert_eq!(cost(&filter(Some("2026-06-10"), None, 0), Work::Count), 1 + 3660 / 30);
+    }
+
+    #[test]
+    fn facets_read_the_log_whatever_the_offset() {
+        assert_eq!(cost(&filter(Some("2025-06-11"), Some("2026-06-10"), 0), Work::Facets), 365);
+        assert_eq!(cost(&filter(None, None, 0), Work::Facets), 3660);
     }
 
     #[test]

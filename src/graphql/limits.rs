@@ -366,6 +366,7 @@ fn field_cost(document: &ExecutableDocument, field: &Field, arguments: &Argument
             let count = if counted { audit::cost(&filter, Work::Count) } else { 0 };
             audit::cost(&filter, Work::Page { skip: page.offset() }).saturating_add(count)
         }
+        "activityFacets" => arguments.filter(field, Purpose::List).map_or(0, |f| audit::cost(&f, Work::Facets)),
         "activityConnection" => {
             let Some(filter) = arguments.filter(field, Purpose::List) else { return 0 };
             let mut selected = Vec::new();

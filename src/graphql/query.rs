@@ -5,7 +5,7 @@ use chrono::Utc;
 
 use super::error::ResolverResult;
 use super::loader::{database as db, user_loader};
-use super::types::{ActivityConnection, ActivityFilter, ActivityInsights, ActivityPage, PageInput};
+use super::types::{ActivityConnection, ActivityFacets, ActivityFilter, ActivityInsights, ActivityPage, PageInput};
 use crate::audit::{self, PageRequest, Total};
 use crate::error::AppError;
 use crate::filter::{FieldError, Filter, Purpose};
@@ -82,6 +82,32 @@ impl Query {
             preload_users(ctx, &page.items).await?;
         }
         Ok(ActivityConnection::new(filter, page))
+    }
+
+    /// Which users, verbs and object types occur in scope, with their counts, for filter pickers.
+    /// Each facet counts under every filter field but its own (choosing one user still lists the
+    /// others). Ordered by count descending, then id or value; at most `limit` (1 to 1,000) each.
+    /// Without dates or a timeframe: all time.
+    async fn activity_facets(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityFilter>,
+        #[graphql(default_with = "audit::FacetLimit::DEFAULT")] limit: i64,
+    ) -> ResolverResult<ActivityFacets> {
+        let filter = parse_filter(filter, Purpose::List);
+        let limit = audit::FacetLimit::parse(Some(limit));
+        let (filter, limit) = match (filter, limit) {
+            (Ok(filter), Ok(limit)) => (filter, limit),
+            (filter, limit) => {
+                let errors = filter.err().into_iter().flatten().chain(limit.err()).collect();
+                return Err(AppError::InvalidInput(errors).into());
+            }
+        };
+        let facets = audit::facets(db(ctx)?, &filter, limit).await?;
+        if ctx.look_ahead().field("users").field("user").exists() {
+            user_loader(ctx)?.load_many(facets.users.iter().map(|user| user.user_id)).await?;
+        }
+        Ok(facets.into())
     }
 
     /// Summary cards and the daily chart. The window ends on `endDate` (default: today) and spans

@@ -195,6 +195,60 @@ impl From<audit::ActivityPage> for ActivityPage {
     }
 }
 
+/// What occurs in scope, for filter pickers: each facet counted under every filter field but its
+/// own.
+#[derive(SimpleObject)]
+pub struct ActivityFacets {
+    /// Accounts with actions in scope (actions without a user are not listed).
+    pub users: Vec<UserFacet>,
+    /// Verbs.
+    pub actions: Vec<FacetValue>,
+    /// Object types.
+    pub object_types: Vec<FacetValue>,
+}
+
+impl From<audit::Facets> for ActivityFacets {
+    fn from(facets: audit::Facets) -> Self {
+        let values = |values: Vec<audit::ValueCount>| {
+            values.into_iter().map(|value| FacetValue { value: value.value, count: value.count }).collect()
+        };
+        ActivityFacets {
+            users: facets
+                .users
+                .into_iter()
+                .map(|user| UserFacet { user_id: user.user_id.into(), id: user.user_id, count: user.count })
+                .collect(),
+            actions: values(facets.actions),
+            object_types: values(facets.object_types),
+        }
+    }
+}
+
+/// One account and its actions in scope.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct UserFacet {
+    pub user_id: ID,
+    #[graphql(skip)]
+    id: i64,
+    pub count: i64,
+}
+
+#[ComplexObject]
+impl UserFacet {
+    /// The account; null when it no longer exists.
+    async fn user(&self, ctx: &Context<'_>) -> ResolverResult<Option<User>> {
+        Ok(load_user(ctx, Some(self.id)).await?.map(User::from))
+    }
+}
+
+/// A verb or object type and its actions in scope.
+#[derive(SimpleObject)]
+pub struct FacetValue {
+    pub value: String,
+    pub count: i64,
+}
+
 /// A page of activity as a Relay connection, newest first.
 #[derive(SimpleObject)]
 #[graphql(complex)]

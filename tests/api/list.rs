@@ -164,3 +164,47 @@ async fn graphql_counts_only_when_total_or_pages_is_asked_for() {
     // Token and page; the count only when asked for.
     assert_eq!((items_only, with_total, with_pages), (2, 3, 3));
 }
+
+#[tokio::test]
+async fn facets_count_each_field_under_the_others_on_both_faces() {
+    let app = TestApp::spawn().await;
+    handmade_log(app.db()).await;
+    // The week 06-04 ..= 06-10 with `users=bob&users=carol` and `actions=update`:
+    // - users, under actions=update only: 2 bob (2, 6), carol 2 (5, 11); svc has none;
+    // - actions, under the users only: bob 1 create, 2 update, 6 update; carol 5 update, 11 update
+    //   (9 is 06-11): update 4, create 1;
+    // - object types, under both: 2 QualityCheck, 5 Anomaly, 6 Anomaly, 11 Field.
+    let (status, body) =
+        app.get("/api/activity/facets?timeframe=week&end_date=2026-06-10&users=2&users=3&actions=update").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["users"],
+        json!([
+            {"user": {"id": 2, "name": "Bob", "user_name": "bob", "email": "bob@example.com"}, "user_id": 2, "count": 2},
+            {"user": {"id": 3, "name": "Carol", "user_name": "carol", "email": "carol@example.com"}, "user_id": 3, "count": 2},
+        ])
+    );
+    assert_eq!(body["actions"], json!([{"value": "update", "count": 4}, {"value": "create", "count": 1}]));
+    assert_eq!(
+        body["object_types"],
+        json!([{"value": "Anomaly", "count": 2}, {"value": "Field", "count": 1}, {"value": "QualityCheck", "count": 1}])
+    );
+
+    // All time, one entry each: the counts' leaders, ties to the smaller id or value.
+    let query = "{ activityFacets(limit: 1) { users { userId count user { userName isInternal } } actions { value count } objectTypes { value count } } }";
+    let (status, body) = app.graphql(query, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    // Users: bob 4 (1, 2, 6, 10), carol 3, svc 3. Verbs: update 4 (2, 5, 6, 11), run 3. Types:
+    // Anomaly, Datastore and QualityCheck have 3 each: the tie goes to the smallest name.
+    assert_eq!(
+        body["data"]["activityFacets"],
+        json!({
+            "users": [{"userId": "2", "count": 4, "user": {"userName": "bob", "isInternal": false}}],
+            "actions": [{"value": "update", "count": 4}],
+            "objectTypes": [{"value": "Anomaly", "count": 3}],
+        })
+    );
+    let (status, body) = app.get("/api/activity/facets?limit=0").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["detail"][0]["loc"], json!(["query", "limit"]));
+}
