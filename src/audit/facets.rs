@@ -4,11 +4,13 @@
 //! order), at most `limit` entries each. The window follows the list's rules: no timeframe and no
 //! dates is all time.
 //!
-//! Aggregated from the log (one grouped statement per facet, run side by side).
+//! One grouped statement per facet, run side by side: from the rollups when they can answer the
+//! facet's scope (`rollup::facets`), otherwise from the log.
 
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
 use super::sql::Sql;
+use super::{Path, rollup};
 use crate::filter::{Field, FieldError, Filter};
 
 /// How many entries each facet lists.
@@ -21,6 +23,10 @@ impl FacetLimit {
 
     pub fn parse(limit: Option<i64>) -> Result<Self, FieldError> {
         FieldError::check_range(Field::Limit, limit.unwrap_or(Self::DEFAULT), 1, Self::MAX).map(FacetLimit)
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
     }
 }
 
@@ -57,37 +63,72 @@ struct ValueRow {
     n: i64,
 }
 
-/// The three facets of `filter`'s scope.
+/// The three facets of `filter`'s scope, each from the rollups when they can answer its scope.
 pub async fn facets(db: &DatabaseConnection, filter: &Filter, limit: FacetLimit) -> Result<Facets, DbErr> {
-    let backend = db.get_database_backend();
-    // Actions without a user cannot be chosen by user: the users facet lists accounts only.
+    facets_by_path(db, filter, limit, Path::Fastest).await
+}
+
+/// [`facets`], computed the way `path` says (tests compare the paths).
+pub async fn facets_by_path(
+    db: &DatabaseConnection,
+    filter: &Filter,
+    limit: FacetLimit,
+    path: Path,
+) -> Result<Facets, DbErr> {
+    let fast = |scope: &Filter| path == Path::Fastest && rollup::covers(scope);
+    let users_scope = Filter { users: Vec::new(), ..filter.clone() };
+    let actions_scope = Filter { actions: Vec::new(), ..filter.clone() };
+    let types_scope = Filter { object_types: Vec::new(), ..filter.clone() };
     let users = async {
-        let mut sql = Sql::new(backend);
-        sql.push("SELECT t.user_id AS user_id, COUNT(*) AS n")
-            .push_scope(&Filter { users: Vec::new(), ..filter.clone() })
-            .push(" AND t.user_id IS NOT NULL GROUP BY t.user_id ORDER BY n DESC, t.user_id ASC LIMIT ")
-            .bind(limit.0);
-        UserRow::find_by_statement(sql.into_statement()).all(db).await
+        if fast(&users_scope) {
+            rollup::facets::users(db, &users_scope, limit).await
+        } else {
+            plain_users(db, &users_scope, limit).await
+        }
     };
-    let values = |column: &'static str, scope: Filter| async move {
-        let mut sql = Sql::new(backend);
-        let byte_order = sql.dialect.byte_order();
-        sql.push(&format!("SELECT {column} AS value, COUNT(*) AS n"))
-            .push_scope(&scope)
-            .push(&format!(" GROUP BY {column} ORDER BY n DESC, {column} {byte_order} ASC LIMIT "))
-            .bind(limit.0);
-        ValueRow::find_by_statement(sql.into_statement()).all(db).await
+    let actions = async {
+        if fast(&actions_scope) {
+            rollup::facets::actions(db, &actions_scope, limit).await
+        } else {
+            plain_values(db, "a.verb", &actions_scope, limit).await
+        }
     };
-    let (users, actions, object_types) = tokio::try_join!(
-        users,
-        values("a.verb", Filter { actions: Vec::new(), ..filter.clone() }),
-        values("a.object_type", Filter { object_types: Vec::new(), ..filter.clone() }),
-    )?;
-    let value_counts =
-        |rows: Vec<ValueRow>| rows.into_iter().map(|row| ValueCount { value: row.value, count: row.n }).collect();
-    Ok(Facets {
-        users: users.into_iter().map(|row| UserCount { user_id: row.user_id, count: row.n }).collect(),
-        actions: value_counts(actions),
-        object_types: value_counts(object_types),
-    })
+    let object_types = async {
+        if fast(&types_scope) {
+            rollup::facets::object_types(db, &types_scope, limit).await
+        } else {
+            plain_values(db, "a.object_type", &types_scope, limit).await
+        }
+    };
+    let (users, actions, object_types) = tokio::try_join!(users, actions, object_types)?;
+    Ok(Facets { users, actions, object_types })
+}
+
+/// The users facet from the log. Actions without a user cannot be chosen by user: the facet lists
+/// accounts only.
+async fn plain_users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -> Result<Vec<UserCount>, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT t.user_id AS user_id, COUNT(*) AS n")
+        .push_scope(scope)
+        .push(" AND t.user_id IS NOT NULL GROUP BY t.user_id ORDER BY n DESC, t.user_id ASC LIMIT ")
+        .bind(limit.0);
+    let rows = UserRow::find_by_statement(sql.into_statement()).all(db).await?;
+    Ok(rows.into_iter().map(|row| UserCount { user_id: row.user_id, count: row.n }).collect())
+}
+
+/// The facet of `column` (`a.verb`, `a.object_type`) from the log.
+async fn plain_values(
+    db: &DatabaseConnection,
+    column: &'static str,
+    scope: &Filter,
+    limit: FacetLimit,
+) -> Result<Vec<ValueCount>, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    let byte_order = sql.dialect.byte_order();
+    sql.push(&format!("SELECT {column} AS value, COUNT(*) AS n"))
+        .push_scope(scope)
+        .push(&format!(" GROUP BY {column} ORDER BY n DESC, {column} {byte_order} ASC LIMIT "))
+        .bind(limit.0);
+    let rows = ValueRow::find_by_statement(sql.into_statement()).all(db).await?;
+    Ok(rows.into_iter().map(|row| ValueCount { value: row.value, count: row.n }).collect())
 }

@@ -146,6 +146,11 @@ async fn the_rollups_give_exactly_the_plain_figures() {
             seeks += usize::from(rollup::covers(&filter) && (page.page - 1) * page.size >= 1_000);
         }
         fast_lists += usize::from(rollup::covers(&filter));
+
+        let limit = audit::FacetLimit::parse(Some(5)).expect("limit");
+        let plain = audit::facets_by_path(db, &filter, limit, Path::Plain).await.expect("plain facets");
+        let fast = audit::facets_by_path(db, &filter, limit, Path::Fastest).await.expect("fast facets");
+        assert_eq!(fast, plain, "round {round}: facets for {input:?}");
     }
     // The comparison means something only if the rollups answered most of it.
     assert!(fast_insights >= 45, "only {fast_insights} insights came from the rollups");

@@ -65,7 +65,12 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
 
 /// Writes a query of `(object_type, n)` rows whose sums per object type are the counts over
 /// `ranges` in the filter's scope.
-fn push_entity_counts(sql: &mut Sql, source: Source, filter: &Filter, ranges: &[Range]) -> Result<(), DbErr> {
+pub(super) fn push_entity_counts(
+    sql: &mut Sql,
+    source: Source,
+    filter: &Filter,
+    ranges: &[Range],
+) -> Result<(), DbErr> {
     sql.push("SELECT r.object_type AS object_type, r.n AS n FROM ");
     match source {
         Source::Time => {

@@ -20,6 +20,7 @@
 //! figure in one statement.
 
 mod cover;
+pub mod facets;
 mod insights;
 mod scope;
 mod seek;

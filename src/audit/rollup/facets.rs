@@ -1,0 +1,86 @@
+//! Facets from the rollups: verbs from the time table (or the per-user table under a `users`
+//! filter), object types from the entity tables (the per-user one plus those users' own rows at
+//! the ragged ends), users from the per-user tables. Each takes the scope its caller gives it: the
+//! filter without the facet's own field.
+
+use migration::rollup::Grain;
+use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
+
+use super::cover::{Window, cover};
+use super::insights::push_entity_counts;
+use super::scope::{Source, user_table};
+use crate::audit::facets::{FacetLimit, UserCount, ValueCount};
+use crate::audit::sql::Sql;
+use crate::filter::Filter;
+
+#[derive(FromQueryResult)]
+struct UserRow {
+    user_id: i64,
+    n: i64,
+}
+
+#[derive(FromQueryResult)]
+struct ValueRow {
+    value: String,
+    n: i64,
+}
+
+/// The users facet over `scope` (which has no `users` filter).
+pub async fn users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -> Result<Vec<UserCount>, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(&format!(
+        "SELECT r.user_id AS user_id, CAST(SUM(r.n) AS BIGINT) AS n FROM {} r LEFT JOIN users u ON u.id = r.user_id WHERE ",
+        user_table(scope)
+    ))
+    .push_ranges(&cover(Window::of(scope), Grain::Month))
+    // Without a users filter the time source's conditions are the verbs alone.
+    .push_actions_and_users(Source::Time, scope)
+    .push(" AND r.user_id IS NOT NULL");
+    if !scope.include_internal {
+        sql.push(" AND (u.is_internal IS NULL OR NOT u.is_internal)");
+    }
+    sql.push(" GROUP BY r.user_id HAVING SUM(r.n) > 0 ORDER BY n DESC, r.user_id ASC LIMIT ").bind(limit.get());
+    let rows = UserRow::find_by_statement(sql.into_statement()).all(db).await?;
+    Ok(rows.into_iter().map(|row| UserCount { user_id: row.user_id, count: row.n }).collect())
+}
+
+/// The verbs facet over `scope` (which has no `actions` filter).
+pub async fn actions(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -> Result<Vec<ValueCount>, DbErr> {
+    let source = Source::of(scope);
+    let mut sql = Sql::new(db.get_database_backend());
+    let byte_order = sql.dialect.byte_order();
+    // The per-user table with verbs, whichever one the scope would otherwise pick.
+    let table = if source == Source::Users {
+        "audit_rollup_user r LEFT JOIN users u ON u.id = r.user_id"
+    } else {
+        "audit_rollup_time r"
+    };
+    sql.push(&format!("SELECT r.verb AS value, CAST(SUM(r.n) AS BIGINT) AS n FROM {table} WHERE "))
+        .push_ranges(&cover(Window::of(scope), Grain::Month))
+        .push_rollup_filters(source, scope)
+        .push(&format!(" GROUP BY r.verb HAVING SUM(r.n) > 0 ORDER BY n DESC, r.verb {byte_order} ASC LIMIT "))
+        .bind(limit.get());
+    values(db, sql).await
+}
+
+/// The object types facet over `scope` (which has no `object_types` filter).
+pub async fn object_types(
+    db: &DatabaseConnection,
+    scope: &Filter,
+    limit: FacetLimit,
+) -> Result<Vec<ValueCount>, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    let byte_order = sql.dialect.byte_order();
+    sql.push("SELECT e.object_type AS value, CAST(SUM(e.n) AS BIGINT) AS n FROM (");
+    push_entity_counts(&mut sql, Source::of(scope), scope, &cover(Window::of(scope), Grain::Month))?;
+    sql.push(&format!(
+        ") AS e GROUP BY e.object_type HAVING SUM(e.n) > 0 ORDER BY n DESC, e.object_type {byte_order} ASC LIMIT "
+    ))
+    .bind(limit.get());
+    values(db, sql).await
+}
+
+async fn values(db: &DatabaseConnection, sql: Sql) -> Result<Vec<ValueCount>, DbErr> {
+    let rows = ValueRow::find_by_statement(sql.into_statement()).all(db).await?;
+    Ok(rows.into_iter().map(|row| ValueCount { value: row.value, count: row.n }).collect())
+}
