@@ -14,7 +14,7 @@ export const DASHBOARD = `query Dashboard($filter: ActivityFilter, $page: PageIn
   }
 }`;
 
-// The demo seeds 40,000 activities over the year ending yesterday (UTC), by 48 users.
+// The demo seeds 40,000 activities over the year up to now (UTC), by 48 users.
 export const DEMO_ACTIVITIES = 40_000;
 export const DEMO_USERS = 48;
 
