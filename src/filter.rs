@@ -3,12 +3,15 @@
 //!
 //! Window arithmetic (docs/behaviour.md, section 2) lives here and only here:
 //! - `offset` has the sign of JavaScript's `getTimezoneOffset()`: local time = UTC − offset, so
-//!   the local day D covers UTC `[D 00:00 + offset, D+1 00:00 + offset)`. Offsets are fixed, so
-//!   every local day is exactly 24 hours long in UTC.
+//!   the local day D covers UTC `[D 00:00 + offset, D+1 00:00 + offset)`: at a fixed offset every
+//!   local day is exactly 24 hours long in UTC.
+//! - `time_zone` names an IANA zone instead: the day D runs from D's first instant in the zone to
+//!   D+1's, so it may be 23 or 25 hours long, or (a skipped date) of no length at all.
 //! - A timeframe ends on the end date E (default: today in the caller's calendar) and starts the
 //!   day after E minus one week / 1, 3 or 12 calendar months, clamping to the month's last day.
 
-use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
 
 /// The fields of the filter (and of paging), as the faces name them in their errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +23,7 @@ pub enum Field {
     EndDate,
     Timeframe,
     Offset,
+    TimeZone,
     IncludeInternal,
     Page,
     Size,
@@ -44,6 +48,7 @@ impl Field {
             Field::EndDate => "end_date",
             Field::Timeframe => "timeframe",
             Field::Offset => "offset",
+            Field::TimeZone => "time_zone",
             Field::IncludeInternal => "include_internal",
             Field::Page => "page",
             Field::Size => "size",
@@ -65,6 +70,7 @@ impl Field {
             Field::EndDate => "endDate",
             Field::Timeframe => "timeframe",
             Field::Offset => "offset",
+            Field::TimeZone => "timeZone",
             Field::IncludeInternal => "includeInternal",
             Field::Page => "page",
             Field::Size => "size",
@@ -100,6 +106,9 @@ impl FieldError {
     }
     pub fn not_a_bool(field: Field) -> Self {
         Self::new(field, "value could not be parsed to a boolean", "type_error.bool")
+    }
+    pub fn not_a_time_zone(field: Field) -> Self {
+        Self::new(field, "unknown time zone", "value_error")
     }
     pub fn not_a_timeframe(field: Field) -> Self {
         Self::new(
@@ -224,6 +233,8 @@ pub struct FilterInput {
     pub end_date: Option<NaiveDate>,
     pub timeframe: Option<Timeframe>,
     pub offset: Option<i64>,
+    /// An IANA zone (`Europe/Berlin`), instead of a fixed offset.
+    pub time_zone: Option<Tz>,
     pub include_internal: Option<bool>,
     /// The errors of the fields that did not parse.
     pub unparsed: Vec<FieldError>,
@@ -249,8 +260,11 @@ pub struct Filter {
     pub object_types: Vec<String>,
     /// When false, actions of internal users are out of scope (actions without a user stay).
     pub include_internal: bool,
-    /// Minutes, `getTimezoneOffset()` sign: local = UTC − offset.
+    /// Minutes, `getTimezoneOffset()` sign: local = UTC − offset. 0 when `time_zone` is given.
     pub offset_minutes: i64,
+    /// An IANA zone: local days start at its midnights (23, 24 or 25 hours apart, and so on),
+    /// instead of every 24 hours at the fixed offset.
+    pub time_zone: Option<Tz>,
     /// First local date in the window, inclusive; `None` is open.
     pub first_day: Option<NaiveDate>,
     /// Last local date in the window, inclusive; `None` is open.
@@ -288,8 +302,16 @@ impl Filter {
             errors.push(error);
         }
 
+        if input.time_zone.is_some() && offset_minutes != 0 {
+            errors.push(FieldError::rule(Field::TimeZone, "a time zone cannot be combined with a non-zero offset"));
+        }
+        let calendar = Calendar {
+            offset_minutes: offset_minutes.clamp(-MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES),
+            time_zone: input.time_zone,
+        };
+
         let mut window_errors = Vec::new();
-        let today = local_today(now, offset_minutes.clamp(-MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES));
+        let today = calendar.today(now);
         let (first_day, last_day) = match (input.timeframe, input.start_date) {
             (Some(_), Some(_)) => {
                 window_errors
@@ -340,6 +362,7 @@ impl Filter {
             object_types: input.object_types,
             include_internal: input.include_internal.unwrap_or(Self::DEFAULT_INCLUDE_INTERNAL),
             offset_minutes,
+            time_zone: input.time_zone,
             first_day,
             last_day,
         })
@@ -347,8 +370,7 @@ impl Filter {
 
     /// UTC instant at which the local date `day` begins.
     pub fn day_start_utc(&self, day: NaiveDate) -> NaiveDateTime {
-        // In range by construction: dates are years 1–9999 and offsets at most ±14 h.
-        day.and_time(chrono::NaiveTime::MIN) + TimeDelta::minutes(self.offset_minutes)
+        Calendar { offset_minutes: self.offset_minutes, time_zone: self.time_zone }.day_start_utc(day)
     }
 
     /// Inclusive UTC lower bound of the window, if it has one.
@@ -358,7 +380,11 @@ impl Filter {
 
     /// Exclusive UTC upper bound of the window: the start of the day after the last one.
     pub fn utc_end(&self) -> Option<NaiveDateTime> {
-        self.last_day.map(|day| self.day_start_utc(day) + TimeDelta::days(1))
+        self.last_day.map(|day| match day.succ_opt() {
+            Some(next) => self.day_start_utc(next),
+            // December 31st, 9999 is refused by `parse`; a fixed day is the only sensible answer.
+            None => self.day_start_utc(day) + TimeDelta::days(1),
+        })
     }
 
     /// The local dates of a closed window, oldest first; empty for an open one.
@@ -370,9 +396,50 @@ impl Filter {
     }
 }
 
-/// Today's date in the caller's calendar.
+/// The caller's calendar: where each local day starts in UTC.
+#[derive(Clone, Copy, Debug)]
+struct Calendar {
+    offset_minutes: i64,
+    time_zone: Option<Tz>,
+}
+
+impl Calendar {
+    fn today(self, now: DateTime<Utc>) -> NaiveDate {
+        match self.time_zone {
+            Some(zone) => now.with_timezone(&zone).date_naive(),
+            None => local_today(now, self.offset_minutes),
+        }
+    }
+
+    /// The first instant of `day`: its midnight at the fixed offset, or in the zone. Where the
+    /// zone's midnight does not exist (a jump at 00:00) the day starts at its first existing
+    /// minute; a date the zone skipped entirely starts where the next one does (a day of no
+    /// length); an ambiguous midnight (a fall-back at 00:00) is its first occurrence.
+    fn day_start_utc(self, day: NaiveDate) -> NaiveDateTime {
+        let midnight = day.and_time(chrono::NaiveTime::MIN);
+        let Some(zone) = self.time_zone else {
+            // In range by construction: dates are years 1–9999 and offsets at most ±14 h.
+            return midnight + TimeDelta::minutes(self.offset_minutes);
+        };
+        // Zones have skipped at most a whole day (Pacific/Apia, 2011-12-30).
+        for minutes in 0..=2 * 24 * 60 {
+            match zone.from_local_datetime(&(midnight + TimeDelta::minutes(minutes))) {
+                LocalResult::Single(instant) | LocalResult::Ambiguous(instant, _) => return instant.naive_utc(),
+                LocalResult::None => {}
+            }
+        }
+        midnight
+    }
+}
+
+/// Today's date at a fixed offset.
 pub fn local_today(now: DateTime<Utc>, offset_minutes: i64) -> NaiveDate {
     (now.naive_utc() - TimeDelta::minutes(offset_minutes)).date()
+}
+
+/// An IANA zone by its tz database name (`Europe/Berlin`, `UTC`).
+pub fn parse_time_zone(name: &str) -> Option<Tz> {
+    name.trim().parse().ok()
 }
 
 #[cfg(test)]
@@ -583,5 +650,42 @@ mod tests {
         let days = filter.days();
         assert_eq!(days.len(), 7);
         assert_eq!((days[0], days[6]), (date("2026-06-04"), date("2026-06-10")));
+    }
+}
+
+#[cfg(test)]
+mod time_zone_tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn zone(name: &str) -> Tz {
+        parse_time_zone(name).expect("a zone")
+    }
+
+    fn date(text: &str) -> NaiveDate {
+        parse_date(text).expect("a date")
+    }
+
+    #[test]
+    fn today_and_day_starts_follow_the_zone() {
+        let now = Utc.with_ymd_and_hms(2026, 6, 10, 23, 30, 0).single().expect("now");
+        let input = |name: &str| FilterInput { time_zone: Some(zone(name)), ..Default::default() };
+        let berlin = Filter::parse(input("Europe/Berlin"), Purpose::Insights, now).expect("filter");
+        // 01:30 CEST on the 11th in Berlin; 19:30 EDT on the 10th in New York.
+        assert_eq!(berlin.last_day, Some(date("2026-06-11")));
+        let new_york = Filter::parse(input("America/New_York"), Purpose::Insights, now).expect("filter");
+        assert_eq!(new_york.last_day, Some(date("2026-06-10")));
+
+        let start = |name: &str, day: &str| {
+            Filter { time_zone: Some(zone(name)), ..new_york.clone() }.day_start_utc(date(day)).to_string()
+        };
+        assert_eq!(start("Europe/Berlin", "2026-03-29"), "2026-03-28 23:00:00");
+        assert_eq!(start("Europe/Berlin", "2026-03-30"), "2026-03-29 22:00:00");
+        // Havana's midnight does not exist on 2026-03-08: the day starts at 01:00 CDT.
+        assert_eq!(start("America/Havana", "2026-03-08"), "2026-03-08 05:00:00");
+        // Apia skipped 2011-12-30: it starts where the 31st does, and lasts no time.
+        assert_eq!(start("Pacific/Apia", "2011-12-30"), "2011-12-30 10:00:00");
+        assert_eq!(start("Pacific/Apia", "2011-12-31"), "2011-12-30 10:00:00");
     }
 }

@@ -106,6 +106,9 @@ fn filter_input(params: &Params, end_key: &str) -> FilterInput {
             Timeframe::parse(t.trim()).ok_or_else(|| FieldError::not_a_timeframe(Field::Timeframe))
         }),
         offset: optional(errors, params, "offset", |t| parse_int(Field::Offset, t)),
+        time_zone: optional(errors, params, "time_zone", |t| {
+            filter::parse_time_zone(t).ok_or_else(|| FieldError::not_a_time_zone(Field::TimeZone))
+        }),
         include_internal: optional(errors, params, "include_internal", |t| parse_bool(Field::IncludeInternal, t)),
         unparsed: std::mem::take(&mut errors.0),
     }

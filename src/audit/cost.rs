@@ -63,6 +63,7 @@ mod tests {
             object_types: Vec::new(),
             include_internal: true,
             offset_minutes,
+            time_zone: None,
             first_day: first.map(day),
             last_day: last.map(day),
         }

@@ -41,17 +41,38 @@ async fn plain(db: &DatabaseConnection, filter: &Filter) -> Result<Insights, DbE
     let dialect = sql.dialect;
     // Every branch spells out its column types: PostgreSQL resolves a bare NULL inside a subquery
     // to text before the UNION sees it.
-    // Each local day is exactly 86,400 s of UTC (offsets are fixed), so the day index is a plain
-    // division of the seconds since the window opened.
-    sql.push("WITH scoped AS (SELECT (")
-        .push(&dialect.epoch_seconds("t.issued_at"))
-        .push(" - ")
-        .bind(window_start.and_utc().timestamp())
-        .push(
-            ") / 86400 AS day, u.id AS user_id, \
-             CASE WHEN u.is_internal THEN 1 ELSE 0 END AS is_system, a.object_type AS object_type",
-        )
-        .push_scope(filter)
+    let columns = "u.id AS user_id, CASE WHEN u.is_internal THEN 1 ELSE 0 END AS is_system, \
+                   a.object_type AS object_type";
+    if filter.time_zone.is_some() {
+        // A zone's days are 23, 24 or 25 hours (or none at all): each row finds its day among
+        // the window's `[lo, hi)` spans.
+        sql.push("WITH days(k, lo, hi) AS (VALUES ");
+        for (k, day) in days.iter().enumerate() {
+            let next = day.succ_opt().map_or_else(|| filter.utc_end(), |next| Some(filter.day_start_utc(next)));
+            let end = next.ok_or_else(|| DbErr::Custom("insights need a closed window".into()))?;
+            sql.push(if k == 0 { "(" } else { ", (" })
+                .bind(i64::try_from(k).map_err(|_| DbErr::Custom("window too long".into()))?)
+                .push(", ")
+                .bind(filter.day_start_utc(*day))
+                .push(", ")
+                .bind(end)
+                .push(")");
+        }
+        sql.push("), scoped AS (SELECT d.k AS day, ")
+            .push(columns)
+            .push_scope_joined(filter, " JOIN days d ON t.issued_at >= d.lo AND t.issued_at < d.hi");
+    } else {
+        // At a fixed offset each local day is exactly 86,400 s of UTC, so the day index is a
+        // plain division of the seconds since the window opened.
+        sql.push("WITH scoped AS (SELECT (")
+            .push(&dialect.epoch_seconds("t.issued_at"))
+            .push(" - ")
+            .bind(window_start.and_utc().timestamp())
+            .push(") / 86400 AS day, ")
+            .push(columns)
+            .push_scope(filter);
+    }
+    sql
         .push(
             ") \
              SELECT 'day' AS figure, day AS k, CAST(NULL AS TEXT) AS name, COUNT(*) AS n, SUM(is_system) AS m \

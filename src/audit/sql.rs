@@ -83,19 +83,22 @@ impl Sql {
         from: Option<NaiveDateTime>,
         to: Option<NaiveDateTime>,
     ) -> &mut Self {
-        self.push_scope_from();
+        self.push_scope_from("").push_bounds(from, to).push_scope_filters(filter)
+    }
+
+    fn push_bounds(&mut self, from: Option<NaiveDateTime>, to: Option<NaiveDateTime>) -> &mut Self {
         if let Some(from) = from {
             self.push(" AND t.issued_at >= ").bind(from);
         }
         if let Some(to) = to {
             self.push(" AND t.issued_at < ").bind(to);
         }
-        self.push_scope_filters(filter)
+        self
     }
 
     /// [`Sql::push_scope`] with the window replaced by the UTC spans `[from, to)`.
     pub fn push_scope_within(&mut self, filter: &Filter, spans: &[(NaiveDateTime, NaiveDateTime)]) -> &mut Self {
-        self.push_scope_from();
+        self.push_scope_from("");
         self.push(" AND (1 = 0");
         for &(from, to) in spans {
             self.push(" OR (t.issued_at >= ").bind(from).push(" AND t.issued_at < ").bind(to).push(")");
@@ -104,13 +107,16 @@ impl Sql {
         self.push_scope_filters(filter)
     }
 
-    fn push_scope_from(&mut self) {
-        self.push(
-            " FROM activity a \
-             JOIN \"transaction\" t ON t.id = a.transaction_id \
-             LEFT JOIN users u ON u.id = t.user_id \
-             WHERE 1 = 1",
-        );
+    /// [`Sql::push_scope`] with `join` (a fixed `JOIN … ON …` over `a` and `t`) added to the rows.
+    pub fn push_scope_joined(&mut self, filter: &Filter, join: &str) -> &mut Self {
+        self.push_scope_from(join).push_bounds(filter.utc_start(), filter.utc_end()).push_scope_filters(filter)
+    }
+
+    /// `FROM` the activities, their transactions, `join` (if any) and their users, `WHERE` true.
+    fn push_scope_from(&mut self, join: &str) -> &mut Self {
+        self.push(" FROM activity a JOIN \"transaction\" t ON t.id = a.transaction_id")
+            .push(join)
+            .push(" LEFT JOIN users u ON u.id = t.user_id WHERE 1 = 1")
     }
 
     fn push_scope_filters(&mut self, filter: &Filter) -> &mut Self {

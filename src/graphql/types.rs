@@ -108,6 +108,10 @@ pub struct ActivityFilter {
     /// From -840 to 840.
     #[graphql(default_with = "Filter::DEFAULT_OFFSET_MINUTES")]
     pub offset: i64,
+    /// The caller's IANA time zone (`Europe/Berlin`, `America/New_York`, `UTC`), as a browser's
+    /// `Intl.DateTimeFormat().resolvedOptions().timeZone` gives it: local days follow its daylight
+    /// saving changes (days of 23 or 25 hours). Not together with a non-zero `offset`.
+    pub time_zone: Option<String>,
     /// Include actions of internal (platform/service) users. `uniqueActors` never counts them.
     #[graphql(default_with = "Filter::DEFAULT_INCLUDE_INTERNAL")]
     pub include_internal: bool,
@@ -124,6 +128,7 @@ impl Default for ActivityFilter {
             end_date: None,
             timeframe: None,
             offset: Filter::DEFAULT_OFFSET_MINUTES,
+            time_zone: None,
             include_internal: Filter::DEFAULT_INCLUDE_INTERNAL,
         }
     }
@@ -140,6 +145,13 @@ impl ActivityFilter {
         let users: Result<Vec<i64>, FieldError> =
             self.users.unwrap_or_default().iter().map(|id| parse_id(id, Field::Users)).collect();
         let users = users.map_err(|error| unparsed.push(error)).unwrap_or_default();
+        let time_zone = self.time_zone.and_then(|name| {
+            let zone = filter::parse_time_zone(&name);
+            if zone.is_none() {
+                unparsed.push(FieldError::not_a_time_zone(Field::TimeZone));
+            }
+            zone
+        });
         FilterInput {
             users,
             actions: self.actions.unwrap_or_default(),
@@ -148,6 +160,7 @@ impl ActivityFilter {
             end_date,
             timeframe: self.timeframe.map(Into::into),
             offset: Some(self.offset),
+            time_zone,
             include_internal: Some(self.include_internal),
             unparsed,
         }

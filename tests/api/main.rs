@@ -17,3 +17,4 @@ mod process;
 mod rest;
 mod rollup;
 mod schema;
+mod zones;

@@ -95,6 +95,7 @@ fn generated_filter(rng: &mut StdRng, purpose: Purpose) -> FilterInput {
         offset: Some(offset),
         include_internal: Some(rng.random_bool(0.5)),
         object_types: Vec::new(),
+        time_zone: None,
         unparsed: Vec::new(),
     }
 }

@@ -32,9 +32,10 @@ pub use seek::{Seek, seek, seek_page};
 
 use crate::filter::Filter;
 
-/// Whether the rollups can answer figures for `filter`: every window bound on a quarter hour, and
-/// no `object_types` filter (only the entity tables keep object types, and they cannot answer the
-/// chart, the actors or a page's position; such filters take the plain path).
+/// Whether the rollups can answer figures for `filter`: a fixed offset whose window bounds fall on
+/// quarter hours, and no `object_types` filter (only the entity tables keep object types, and they
+/// cannot answer the chart, the actors or a page's position). IANA zones, whose days are not all
+/// 24 hours long, take the plain path for now.
 pub fn covers(filter: &Filter) -> bool {
-    filter.offset_minutes % 15 == 0 && filter.object_types.is_empty()
+    filter.offset_minutes % 15 == 0 && filter.object_types.is_empty() && filter.time_zone.is_none()
 }
