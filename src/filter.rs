@@ -35,6 +35,9 @@ pub enum Field {
     Before,
     /// Entries per facet.
     Limit,
+    /// The chart's buckets, and the day weeks start on.
+    Interval,
+    WeekStartsOn,
 }
 
 impl Field {
@@ -57,6 +60,8 @@ impl Field {
             Field::Last => "last",
             Field::Before => "before",
             Field::Limit => "limit",
+            Field::Interval => "interval",
+            Field::WeekStartsOn => "week_starts_on",
         }
     }
 
@@ -79,6 +84,8 @@ impl Field {
             Field::Last => "last",
             Field::Before => "before",
             Field::Limit => "limit",
+            Field::Interval => "interval",
+            Field::WeekStartsOn => "weekStartsOn",
         }
     }
 }
@@ -107,15 +114,15 @@ impl FieldError {
     pub fn not_a_bool(field: Field) -> Self {
         Self::new(field, "value could not be parsed to a boolean", "type_error.bool")
     }
+    /// pydantic's enumeration error, listing what is `permitted` (quoted, comma-separated).
+    pub fn not_one_of(field: Field, permitted: &str) -> Self {
+        Self::new(field, format!("value is not a valid enumeration member; permitted: {permitted}"), "type_error.enum")
+    }
     pub fn not_a_time_zone(field: Field) -> Self {
         Self::new(field, "unknown time zone", "value_error")
     }
     pub fn not_a_timeframe(field: Field) -> Self {
-        Self::new(
-            field,
-            "value is not a valid enumeration member; permitted: 'week', 'month', 'quarter', 'year'",
-            "type_error.enum",
-        )
+        Self::not_one_of(field, "'week', 'month', 'quarter', 'year'")
     }
     pub fn below(field: Field, limit: i64) -> Self {
         FieldError {

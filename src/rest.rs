@@ -205,6 +205,49 @@ pub struct InsightsBody {
     top_actor: Option<TopActorBody>,
     top_entity_type: Option<TopEntityTypeBody>,
     actions_per_day: Vec<DayBody>,
+    /// Only when `interval` is given: the original body otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chart: Option<Vec<BucketBody>>,
+}
+
+#[derive(Serialize)]
+struct BucketBody {
+    start: String,
+    end: String,
+    first_day: String,
+    last_day: String,
+    user_count: i64,
+    system_count: i64,
+}
+
+impl From<audit::Bucket> for BucketBody {
+    fn from(bucket: audit::Bucket) -> Self {
+        BucketBody {
+            start: audit::format_instant(bucket.start),
+            end: audit::format_instant(bucket.end),
+            first_day: bucket.first_day.format("%Y-%m-%d").to_string(),
+            last_day: bucket.last_day.format("%Y-%m-%d").to_string(),
+            user_count: bucket.user_count,
+            system_count: bucket.system_count,
+        }
+    }
+}
+
+/// pydantic-style names of the week's days, `monday` to `sunday`.
+fn parse_weekday(field: Field, text: &str) -> Result<chrono::Weekday, FieldError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "monday" => Ok(chrono::Weekday::Mon),
+        "tuesday" => Ok(chrono::Weekday::Tue),
+        "wednesday" => Ok(chrono::Weekday::Wed),
+        "thursday" => Ok(chrono::Weekday::Thu),
+        "friday" => Ok(chrono::Weekday::Fri),
+        "saturday" => Ok(chrono::Weekday::Sat),
+        "sunday" => Ok(chrono::Weekday::Sun),
+        _ => Err(FieldError::not_one_of(
+            field,
+            "'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'",
+        )),
+    }
 }
 
 #[derive(Serialize)]
@@ -307,20 +350,39 @@ async fn facets_body(state: &AppState, filter: &Filter, limit: audit::FacetLimit
     })
 }
 
-/// `GET /api/activity/insights`
+/// `GET /api/activity/insights`; with `interval` (and `week_starts_on`) the body adds `chart`.
 pub async fn activity_insights(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let params = Params::new(query);
-    let filter = match Filter::parse(filter_input(&params, "report_date"), Purpose::Insights, Utc::now()) {
-        Ok(filter) => filter,
-        Err(errors) => return AppError::InvalidInput(errors).into_rest_response(insights_field_name),
+    let filter = Filter::parse(filter_input(&params, "report_date"), Purpose::Insights, Utc::now());
+    let mut errors = Errors::default();
+    let interval = optional(&mut errors, &params, "interval", |t| {
+        audit::Interval::parse(t.trim())
+            .ok_or_else(|| FieldError::not_one_of(Field::Interval, "'hour', 'day', 'week', 'month', 'quarter'"))
+    });
+    let week_starts_on = optional(&mut errors, &params, "week_starts_on", |t| parse_weekday(Field::WeekStartsOn, t))
+        .unwrap_or(chrono::Weekday::Mon);
+    let filter = match filter {
+        Ok(filter) if errors.0.is_empty() => filter,
+        filter => {
+            let errors = filter.err().into_iter().flatten().chain(errors.0);
+            return AppError::InvalidInput(errors.collect()).into_rest_response(insights_field_name);
+        }
     };
-    match insights_body(&state, &filter).await {
+    let buckets = match interval.map(|interval| audit::chart::buckets(&filter, interval, week_starts_on)).transpose() {
+        Ok(buckets) => buckets,
+        Err(error) => return AppError::InvalidInput(vec![error]).into_rest_response(insights_field_name),
+    };
+    match insights_body(&state, &filter, buckets).await {
         Ok(body) => Json(body).into_response(),
         Err(error) => error.into_rest_response(insights_field_name),
     }
 }
 
-async fn insights_body(state: &AppState, filter: &Filter) -> Result<InsightsBody, AppError> {
+async fn insights_body(
+    state: &AppState,
+    filter: &Filter,
+    buckets: Option<Vec<audit::Bucket>>,
+) -> Result<InsightsBody, AppError> {
     let insights = audit::insights(&state.db, filter).await?;
     let top_actor = match insights.top_actor {
         Some(top) => audit::users_by_id(&state.db, [top.user_id])
@@ -335,5 +397,11 @@ async fn insights_body(state: &AppState, filter: &Filter) -> Result<InsightsBody
         top_actor,
         top_entity_type: insights.top_entity_type.map(Into::into),
         actions_per_day: insights.actions_per_day.into_iter().map(Into::into).collect(),
+        chart: match buckets {
+            Some(buckets) => {
+                Some(audit::chart::chart(&state.db, filter, buckets).await?.into_iter().map(Into::into).collect())
+            }
+            None => None,
+        },
     })
 }

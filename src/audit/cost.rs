@@ -20,6 +20,8 @@ pub enum Work {
     Page { skip: i64 },
     /// The facets: three grouped statements over the scope.
     Facets,
+    /// Chart buckets, counted from the log.
+    Chart,
 }
 
 /// Rows a plain `OFFSET` steps over for the price of one unit.
@@ -36,7 +38,7 @@ pub fn cost(filter: &Filter, work: Work) -> u64 {
         Work::Page { skip } => 1 + u64::try_from(skip / ROWS_PER_UNIT).unwrap_or(0),
         // Each facet from the rollups, or (object types) from the log.
         Work::Facets if fast => 1 + window_days(filter) / 30,
-        Work::Facets => window_days(filter).max(1),
+        Work::Facets | Work::Chart => window_days(filter).max(1),
     }
 }
 

@@ -7,6 +7,7 @@
 //! All SQL is written here as text, bound through [`sql::Sql`] so values never enter it; the few
 //! places where SQLite and PostgreSQL differ live in [`sql::Dialect`].
 
+pub mod chart;
 pub mod connection;
 pub mod cost;
 pub mod facets;
@@ -20,6 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
+pub use chart::{Bucket, Interval};
 pub use connection::{ConnectionPage, Position, Slice, connection, total_count};
 pub use cost::{Work, cost};
 pub use facets::{FacetLimit, Facets, UserCount, ValueCount, facets, facets_by_path};

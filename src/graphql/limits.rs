@@ -356,7 +356,15 @@ fn collect_fields<'d>(document: &'d ExecutableDocument, set: &'d SelectionSet, f
 
 fn field_cost(document: &ExecutableDocument, field: &Field, arguments: &Arguments<'_>) -> u64 {
     match field.name.node.as_str() {
-        "activityInsights" => arguments.filter(field, Purpose::Insights).map_or(0, |f| audit::cost(&f, Work::Insights)),
+        "activityInsights" => {
+            let Some(filter) = arguments.filter(field, Purpose::Insights) else { return 0 };
+            let mut selected = Vec::new();
+            collect_fields(document, &field.selection_set.node, &mut selected);
+            // Each `chart` (aliases included) is a statement of its own.
+            let charts = selected.iter().filter(|f| f.name.node.as_str() == "chart").count() as u64;
+            audit::cost(&filter, Work::Insights)
+                .saturating_add(charts.saturating_mul(audit::cost(&filter, Work::Chart)))
+        }
         "activity" => {
             let Some(filter) = arguments.filter(field, Purpose::List) else { return 0 };
             let Some(page) = arguments.page(field) else { return 0 };

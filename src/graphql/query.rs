@@ -120,6 +120,6 @@ impl Query {
     ) -> ResolverResult<ActivityInsights> {
         let filter = parse_filter(filter, Purpose::Insights).map_err(AppError::InvalidInput)?;
         let insights = audit::insights(db(ctx)?, &filter).await?;
-        Ok(insights.into())
+        Ok(ActivityInsights::new(insights, filter))
     }
 }

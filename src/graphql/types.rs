@@ -5,6 +5,7 @@
 use super::error::ResolverResult;
 use super::loader::{database, user_loader};
 use crate::audit::{self, PageRequest};
+use crate::error::AppError;
 use crate::filter::{self, Field, FieldError, Filter, FilterInput};
 use async_graphql::{
     ComplexObject, Context, Description, Enum, ID, InputObject, InputValueError, InputValueResult, Json, Scalar,
@@ -416,10 +417,26 @@ pub struct ActivityInsights {
     pub top_entity_type: Option<TopEntityType>,
     /// One entry per local date of the window, oldest first, zero-filled. Sums to `totalActions`.
     pub actions_per_day: Vec<DailyActions>,
+    #[graphql(skip)]
+    filter: filter::Filter,
 }
 
 #[ComplexObject]
 impl ActivityInsights {
+    /// The window in local hours, days, weeks, months or quarters, oldest first, zero-filled, the
+    /// first and last clipped to the window. The counts sum to `totalActions`.
+    async fn chart(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "ChartInterval::Day")] interval: ChartInterval,
+        #[graphql(default_with = "Weekday::Mon")] week_starts_on: Weekday,
+    ) -> ResolverResult<Vec<ChartBucket>> {
+        let buckets = audit::chart::buckets(&self.filter, interval.into(), week_starts_on.into())
+            .map_err(|error| AppError::InvalidInput(vec![error]))?;
+        let buckets = audit::chart::chart(database(ctx)?, &self.filter, buckets).await?;
+        Ok(buckets.into_iter().map(Into::into).collect())
+    }
+
     /// The user with the most actions; ties go to the smallest user id. Null when no action in
     /// scope has a user.
     async fn top_actor(&self, ctx: &Context<'_>) -> ResolverResult<Option<TopActor>> {
@@ -434,14 +451,78 @@ impl ActivityInsights {
     }
 }
 
-impl From<audit::Insights> for ActivityInsights {
-    fn from(insights: audit::Insights) -> Self {
+impl ActivityInsights {
+    /// The figures of `filter`'s window (kept for the chart, counted only when asked for).
+    pub fn new(insights: audit::Insights, filter: filter::Filter) -> Self {
         ActivityInsights {
             unique_actors: insights.unique_actors,
             total_actions: insights.total_actions,
             top_actor: insights.top_actor,
             top_entity_type: insights.top_entity_type.map(Into::into),
             actions_per_day: insights.actions_per_day.into_iter().map(Into::into).collect(),
+            filter,
+        }
+    }
+}
+
+/// How long a chart bucket is, in the caller's calendar.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "audit::Interval")]
+pub enum ChartInterval {
+    /// Consecutive hours from each local midnight (windows of at most 31 days).
+    Hour,
+    Day,
+    /// Weeks starting on `weekStartsOn`.
+    Week,
+    Month,
+    /// January–March, April–June, July–September, October–December.
+    Quarter,
+}
+
+/// A day of the week.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "chrono::Weekday")]
+pub enum Weekday {
+    #[graphql(name = "MONDAY")]
+    Mon,
+    #[graphql(name = "TUESDAY")]
+    Tue,
+    #[graphql(name = "WEDNESDAY")]
+    Wed,
+    #[graphql(name = "THURSDAY")]
+    Thu,
+    #[graphql(name = "FRIDAY")]
+    Fri,
+    #[graphql(name = "SATURDAY")]
+    Sat,
+    #[graphql(name = "SUNDAY")]
+    Sun,
+}
+
+/// Actions in one chart bucket: a span of the caller's calendar, clipped to the window.
+#[derive(SimpleObject)]
+pub struct ChartBucket {
+    /// The bucket's half-open span, in UTC.
+    pub start: DateTime,
+    pub end: DateTime,
+    /// The local dates it covers, both included.
+    pub first_day: Date,
+    pub last_day: Date,
+    /// Actions of non-internal users, including users that no longer exist.
+    pub user_count: i64,
+    /// Actions of internal users.
+    pub system_count: i64,
+}
+
+impl From<audit::Bucket> for ChartBucket {
+    fn from(bucket: audit::Bucket) -> Self {
+        ChartBucket {
+            start: DateTime(bucket.start),
+            end: DateTime(bucket.end),
+            first_day: Date::output(bucket.first_day),
+            last_day: Date::output(bucket.last_day),
+            user_count: bucket.user_count,
+            system_count: bucket.system_count,
         }
     }
 }

@@ -305,3 +305,118 @@ async fn an_object_types_filter_scopes_every_figure_and_the_list_on_both_faces()
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"], json!({"activityInsights": {"totalActions": 3}, "activity": {"total": 4}}));
 }
+
+/// `[(first_day, last_day, user, system)]` of a chart (REST or GraphQL).
+fn chart(buckets: &Value) -> Vec<(String, String, i64, i64)> {
+    let field =
+        |b: &Value, snake: &str, camel: &str| b.get(snake).or_else(|| b.get(camel)).cloned().unwrap_or(Value::Null);
+    buckets
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .map(|b| {
+            (
+                field(b, "first_day", "firstDay").as_str().expect("first").to_owned(),
+                field(b, "last_day", "lastDay").as_str().expect("last").to_owned(),
+                field(b, "user_count", "userCount").as_i64().expect("user"),
+                field(b, "system_count", "systemCount").as_i64().expect("system"),
+            )
+        })
+        .collect()
+}
+
+fn bucket(first: &str, last: &str, user: i64, system: i64) -> (String, String, i64, i64) {
+    (first.to_owned(), last.to_owned(), user, system)
+}
+
+#[tokio::test]
+async fn chart_buckets_follow_the_calendar_and_sum_to_the_total() {
+    let app = TestApp::spawn().await;
+    handmade_log(app.db()).await;
+    let week = "timeframe=week&report_date=2026-06-10";
+    // 06-04 (Thursday): bob 1, 2 and svc 3; 06-05: 4 (deleted account); 06-08: 5, 6; 06-09: 11;
+    // 06-10: svc 7, 8.
+    let (_, body) = app.get(&format!("/api/activity/insights?{week}&interval=week")).await;
+    assert_eq!(
+        chart(&body["chart"]),
+        [bucket("2026-06-04", "2026-06-07", 3, 1), bucket("2026-06-08", "2026-06-10", 3, 2)]
+    );
+    let (_, body) = app.get(&format!("/api/activity/insights?{week}&interval=week&week_starts_on=wednesday")).await;
+    assert_eq!(
+        chart(&body["chart"]),
+        [bucket("2026-06-04", "2026-06-09", 6, 1), bucket("2026-06-10", "2026-06-10", 0, 2)]
+    );
+    let (_, body) = app.get(&format!("/api/activity/insights?{week}&interval=week&week_starts_on=thursday")).await;
+    assert_eq!(chart(&body["chart"]), [bucket("2026-06-04", "2026-06-10", 6, 3)]);
+    // Without `interval` the body is the original one.
+    let (_, body) = app.get(&format!("/api/activity/insights?{week}")).await;
+    assert!(body.get("chart").is_none(), "{body}");
+
+    // Months and quarters, clipped: all of June's ten actions (10 at 06-03 23:59:59.5 included).
+    let (_, body) = app.get("/api/activity/insights?start_date=2026-05-28&report_date=2026-06-10&interval=month").await;
+    assert_eq!(
+        chart(&body["chart"]),
+        [bucket("2026-05-28", "2026-05-31", 0, 0), bucket("2026-06-01", "2026-06-10", 7, 3)]
+    );
+    let (_, body) =
+        app.get("/api/activity/insights?start_date=2026-03-15&report_date=2026-06-10&interval=quarter").await;
+    assert_eq!(
+        chart(&body["chart"]),
+        [bucket("2026-03-15", "2026-03-31", 0, 0), bucket("2026-04-01", "2026-06-10", 7, 3)]
+    );
+    assert_eq!(body["total_actions"], 10);
+
+    // Hours of 06-04: bob's two actions at 09:00, svc's at 10:00; 24 buckets.
+    let query = "{ activityInsights(filter: {startDate: \"2026-06-04\", endDate: \"2026-06-04\"}) { totalActions \
+                 chart(interval: HOUR) { start end userCount systemCount } } }";
+    let (status, body) = app.graphql(query, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let hours = body["data"]["activityInsights"]["chart"].as_array().expect("hours");
+    assert_eq!(hours.len(), 24);
+    assert_eq!(
+        hours[9],
+        json!({"start": "2026-06-04T09:00:00Z", "end": "2026-06-04T10:00:00Z", "userCount": 2, "systemCount": 0})
+    );
+    assert_eq!((&hours[10]["userCount"], &hours[10]["systemCount"]), (&json!(0), &json!(1)));
+    let sum: i64 =
+        hours.iter().map(|h| h["userCount"].as_i64().unwrap_or(0) + h["systemCount"].as_i64().unwrap_or(0)).sum();
+    assert_eq!(sum, 3);
+
+    // Hours only for short windows; bad values name their parameter.
+    let (status, body) = app.get("/api/activity/insights?timeframe=quarter&interval=hour").await;
+    assert_eq!((status, &body["detail"][0]["loc"]), (422, &json!(["query", "interval"])), "{body}");
+    let (status, body) = app.get("/api/activity/insights?interval=fortnight&week_starts_on=someday").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["detail"].as_array().map(Vec::len), Some(2), "{body}");
+}
+
+#[tokio::test]
+async fn chart_buckets_in_a_zone_straddle_its_daylight_saving_change() {
+    let app = TestApp::spawn().await;
+    add_user(app.db(), BOB, "bob", "Member", false).await;
+    // Berlin, 2026-03-29: 23 hours, from 03-28 23:00 to 03-29 22:00 UTC.
+    for (id, at) in [(1, "2026-03-28 23:30:00"), (2, "2026-03-29 01:30:00"), (3, "2026-03-29 21:30:00")] {
+        add_transaction(app.db(), id, at, Some(BOB)).await;
+        add_activity(app.db(), id, id, "update", "Datastore").await;
+    }
+    let filter = "filter: {timeZone: \"Europe/Berlin\", startDate: \"2026-03-29\", endDate: \"2026-03-29\"}";
+    let query =
+        format!("{{ activityInsights({filter}) {{ totalActions chart(interval: HOUR) {{ start end userCount }} }} }}");
+    let (status, body) = app.graphql(&query, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let hours = body["data"]["activityInsights"]["chart"].as_array().expect("hours");
+    assert_eq!(hours.len(), 23, "a 23-hour day has 23 hours");
+    assert_eq!(hours[0]["start"], "2026-03-28T23:00:00Z");
+    assert_eq!(hours[22]["end"], "2026-03-29T22:00:00Z");
+    let busy: Vec<usize> = hours.iter().enumerate().filter(|(_, h)| h["userCount"] != 0).map(|(i, _)| i).collect();
+    // 00:30 CET is the first hour; 03:30 CEST the third (02:00 never happened); 23:30 CEST the last.
+    assert_eq!(busy, [0, 2, 22]);
+    // A week bucket holding the change spans 7 days of 6 × 24 + 23 hours.
+    let query = "{ activityInsights(filter: {timeZone: \"Europe/Berlin\", startDate: \"2026-03-23\", endDate: \"2026-03-29\"}) \
+                 { totalActions chart(interval: WEEK) { start end firstDay lastDay userCount } } }";
+    let (_, body) = app.graphql(query, json!({})).await;
+    assert_eq!(
+        body["data"]["activityInsights"]["chart"],
+        json!([{"start": "2026-03-22T23:00:00Z", "end": "2026-03-29T22:00:00Z", "firstDay": "2026-03-23", "lastDay": "2026-03-29", "userCount": 3}])
+    );
+}
