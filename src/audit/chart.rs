@@ -2,12 +2,15 @@
 //! caller's calendar, oldest first, the first and last clipped to the window, each with its user
 //! and system actions. The buckets' UTC spans are calendar arithmetic (here, through
 //! [`Filter::day_start_utc`], so zones' 23- and 25-hour days count right); the counting is one
-//! grouped statement in the database, each row finding its bucket among the spans.
+//! grouped statement in the database: buckets of whole days sum the rollups' daily counts where
+//! they can answer, otherwise each row of the log finds its bucket among the spans.
 
 use chrono::{Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta, Weekday};
-use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
+use sea_orm::{DatabaseConnection, DbErr, FromQueryResult as _};
 
+use super::rollup::chart::BucketRow;
 use super::sql::Sql;
+use super::{Path, rollup};
 use crate::filter::{Field, FieldError, Filter};
 
 /// How long a bucket is, in the caller's calendar.
@@ -116,18 +119,48 @@ fn day_end(filter: &Filter, day: NaiveDate) -> NaiveDateTime {
     }
 }
 
-#[derive(FromQueryResult)]
-struct BucketRow {
-    k: i64,
-    n: i64,
-    m: i64,
+/// Counts the actions in scope per bucket (buckets without actions stay at zero).
+pub async fn chart(db: &DatabaseConnection, filter: &Filter, buckets: Vec<Bucket>) -> Result<Vec<Bucket>, DbErr> {
+    chart_by_path(db, filter, buckets, Path::Fastest).await
 }
 
-/// Counts the actions in scope per bucket (buckets without actions stay at zero).
-pub async fn chart(db: &DatabaseConnection, filter: &Filter, mut buckets: Vec<Bucket>) -> Result<Vec<Bucket>, DbErr> {
+/// [`chart`], counted the way `path` says (tests compare the paths): buckets of whole days from
+/// the rollups when they can answer, hours and everything else from the log.
+pub async fn chart_by_path(
+    db: &DatabaseConnection,
+    filter: &Filter,
+    mut buckets: Vec<Bucket>,
+    path: Path,
+) -> Result<Vec<Bucket>, DbErr> {
     if buckets.is_empty() {
         return Ok(buckets);
     }
+    let whole_days = buckets.iter().all(|bucket| bucket.start == filter.day_start_utc(bucket.first_day));
+    let rows = if path == Path::Fastest && rollup::covers(filter) && whole_days && filter.first_day.is_some() {
+        // Day `k` of the window belongs to the bucket holding its date.
+        let mut bucket_of_day = Vec::new();
+        for (b, bucket) in buckets.iter().enumerate() {
+            let b = i64::try_from(b).map_err(|_| DbErr::Custom("too many buckets".into()))?;
+            let days = (bucket.last_day - bucket.first_day).num_days() + 1;
+            bucket_of_day.extend(std::iter::repeat_n(b, usize::try_from(days).unwrap_or(0)));
+        }
+        rollup::chart::day_buckets(db, filter, &bucket_of_day).await?
+    } else {
+        plain(db, filter, &buckets).await?
+    };
+    for row in rows {
+        let bucket = usize::try_from(row.k)
+            .ok()
+            .and_then(|k| buckets.get_mut(k))
+            .ok_or_else(|| DbErr::Custom(format!("bucket {} outside the chart", row.k)))?;
+        bucket.system_count = row.m;
+        bucket.user_count = row.n - row.m;
+    }
+    Ok(buckets)
+}
+
+/// The counts per bucket from the log: each row finds its bucket among the spans.
+async fn plain(db: &DatabaseConnection, filter: &Filter, buckets: &[Bucket]) -> Result<Vec<BucketRow>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("WITH buckets(k, lo, hi) AS (VALUES ");
     for (k, bucket) in buckets.iter().enumerate() {
@@ -146,15 +179,7 @@ pub async fn chart(db: &DatabaseConnection, filter: &Filter, mut buckets: Vec<Bu
     )
     .push_scope_joined(filter, " JOIN buckets b ON t.issued_at >= b.lo AND t.issued_at < b.hi")
     .push(" GROUP BY b.k");
-    for row in BucketRow::find_by_statement(sql.into_statement()).all(db).await? {
-        let bucket = usize::try_from(row.k)
-            .ok()
-            .and_then(|k| buckets.get_mut(k))
-            .ok_or_else(|| DbErr::Custom(format!("bucket {} outside the chart", row.k)))?;
-        bucket.system_count = row.m;
-        bucket.user_count = row.n - row.m;
-    }
-    Ok(buckets)
+    BucketRow::find_by_statement(sql.into_statement()).all(db).await
 }
 
 #[cfg(test)]

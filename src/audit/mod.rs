@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
-pub use chart::{Bucket, Interval};
+pub use chart::{Bucket, Interval, chart_by_path};
 pub use connection::{ConnectionPage, Position, Slice, connection, total_count};
 pub use cost::{Work, cost};
 pub use facets::{FacetLimit, Facets, UserCount, ValueCount, facets, facets_by_path};

@@ -148,6 +148,18 @@ async fn the_rollups_give_exactly_the_plain_figures() {
         }
         fast_lists += usize::from(rollup::covers(&filter));
 
+        if let Some(interval) =
+            [None, Some(audit::Interval::Week), Some(audit::Interval::Month), Some(audit::Interval::Quarter)][round % 4]
+        {
+            let insights = Filter::parse(generated_filter(&mut rng, Purpose::Insights), Purpose::Insights, now)
+                .expect("insights filter");
+            let weekday = [chrono::Weekday::Mon, chrono::Weekday::Sun, chrono::Weekday::Wed][round % 3];
+            let buckets = audit::chart::buckets(&insights, interval, weekday).expect("buckets");
+            let plain = audit::chart_by_path(db, &insights, buckets.clone(), Path::Plain).await.expect("plain chart");
+            let fast = audit::chart_by_path(db, &insights, buckets, Path::Fastest).await.expect("fast chart");
+            assert_eq!(fast, plain, "round {round}: {interval:?} chart for {insights:?}");
+        }
+
         let limit = audit::FacetLimit::parse(Some(5)).expect("limit");
         let plain = audit::facets_by_path(db, &filter, limit, Path::Plain).await.expect("plain facets");
         let fast = audit::facets_by_path(db, &filter, limit, Path::Fastest).await.expect("fast facets");

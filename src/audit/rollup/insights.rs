@@ -116,7 +116,7 @@ pub(super) fn push_entity_counts(
 /// `±1` for day `j - 1`. They are read range by range (a join with the day numbers, so each range
 /// is an index range scan): at most 12 hours a day, as whole hours from the time table's hour grain
 /// plus up to three quarter hours (the per-user tables have quarter hours only).
-fn push_chart(sql: &mut Sql, source: Source, filter: &Filter, start: i64, day_count: i64) {
+pub(super) fn push_chart(sql: &mut Sql, source: Source, filter: &Filter, start: i64, day_count: i64) {
     let midnight = floor_to(start, DAY);
     let (base, shift) = if start - midnight <= DAY / 2 {
         (midnight, start - midnight)

@@ -19,6 +19,7 @@
 //! that reads them under the filter, `seek` locates deep pages and `insights` computes every
 //! figure in one statement.
 
+pub mod chart;
 mod cover;
 pub mod facets;
 mod insights;
