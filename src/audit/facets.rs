@@ -31,14 +31,15 @@ impl FacetLimit {
 }
 
 /// One user of the users facet; the faces look the account up by id (it may no longer exist).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Both paths select it as `user_id, count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromQueryResult)]
 pub struct UserCount {
     pub user_id: i64,
     pub count: i64,
 }
 
-/// One verb or object type and its count.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One verb or object type and its count, selected as `value, count`.
+#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
 pub struct ValueCount {
     pub value: String,
     pub count: i64,
@@ -49,18 +50,6 @@ pub struct Facets {
     pub users: Vec<UserCount>,
     pub actions: Vec<ValueCount>,
     pub object_types: Vec<ValueCount>,
-}
-
-#[derive(FromQueryResult)]
-struct UserRow {
-    user_id: i64,
-    n: i64,
-}
-
-#[derive(FromQueryResult)]
-struct ValueRow {
-    value: String,
-    n: i64,
 }
 
 /// The three facets of `filter`'s scope, each from the rollups when they can answer its scope.
@@ -108,12 +97,11 @@ pub async fn facets_by_path(
 /// accounts only.
 async fn plain_users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -> Result<Vec<UserCount>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT t.user_id AS user_id, COUNT(*) AS n")
+    sql.push("SELECT t.user_id AS user_id, COUNT(*) AS count")
         .push_scope(scope)
-        .push(" AND t.user_id IS NOT NULL GROUP BY t.user_id ORDER BY n DESC, t.user_id ASC LIMIT ")
+        .push(" AND t.user_id IS NOT NULL GROUP BY t.user_id ORDER BY COUNT(*) DESC, t.user_id ASC LIMIT ")
         .bind(limit.0);
-    let rows = UserRow::find_by_statement(sql.into_statement()).all(db).await?;
-    Ok(rows.into_iter().map(|row| UserCount { user_id: row.user_id, count: row.n }).collect())
+    UserCount::find_by_statement(sql.into_statement()).all(db).await
 }
 
 /// The facet of `column` (`a.verb`, `a.object_type`) from the log.
@@ -125,10 +113,9 @@ async fn plain_values(
 ) -> Result<Vec<ValueCount>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     let byte_order = sql.dialect.byte_order();
-    sql.push(&format!("SELECT {column} AS value, COUNT(*) AS n"))
+    sql.push(&format!("SELECT {column} AS value, COUNT(*) AS count"))
         .push_scope(scope)
-        .push(&format!(" GROUP BY {column} ORDER BY n DESC, {column} {byte_order} ASC LIMIT "))
+        .push(&format!(" GROUP BY {column} ORDER BY COUNT(*) DESC, {column} {byte_order} ASC LIMIT "))
         .bind(limit.0);
-    let rows = ValueRow::find_by_statement(sql.into_statement()).all(db).await?;
-    Ok(rows.into_iter().map(|row| ValueCount { value: row.value, count: row.n }).collect())
+    ValueCount::find_by_statement(sql.into_statement()).all(db).await
 }

@@ -13,23 +13,11 @@ use crate::audit::facets::{FacetLimit, UserCount, ValueCount};
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
 
-#[derive(FromQueryResult)]
-struct UserRow {
-    user_id: i64,
-    n: i64,
-}
-
-#[derive(FromQueryResult)]
-struct ValueRow {
-    value: String,
-    n: i64,
-}
-
 /// The users facet over `scope` (which has no `users` filter).
 pub async fn users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -> Result<Vec<UserCount>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(&format!(
-        "SELECT r.user_id AS user_id, CAST(SUM(r.n) AS BIGINT) AS n FROM {} r LEFT JOIN users u ON u.id = r.user_id WHERE ",
+        "SELECT r.user_id AS user_id, CAST(SUM(r.n) AS BIGINT) AS count FROM {} r LEFT JOIN users u ON u.id = r.user_id WHERE ",
         user_table(scope)
     ))
     .push_ranges(&cover(Window::of(scope), Grain::Month))
@@ -39,9 +27,8 @@ pub async fn users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -
     if !scope.include_internal {
         sql.push(" AND (u.is_internal IS NULL OR NOT u.is_internal)");
     }
-    sql.push(" GROUP BY r.user_id HAVING SUM(r.n) > 0 ORDER BY n DESC, r.user_id ASC LIMIT ").bind(limit.get());
-    let rows = UserRow::find_by_statement(sql.into_statement()).all(db).await?;
-    Ok(rows.into_iter().map(|row| UserCount { user_id: row.user_id, count: row.n }).collect())
+    sql.push(" GROUP BY r.user_id HAVING SUM(r.n) > 0 ORDER BY SUM(r.n) DESC, r.user_id ASC LIMIT ").bind(limit.get());
+    UserCount::find_by_statement(sql.into_statement()).all(db).await
 }
 
 /// The verbs facet over `scope` (which has no `actions` filter).
@@ -55,10 +42,10 @@ pub async fn actions(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit)
     } else {
         "audit_rollup_time r"
     };
-    sql.push(&format!("SELECT r.verb AS value, CAST(SUM(r.n) AS BIGINT) AS n FROM {table} WHERE "))
+    sql.push(&format!("SELECT r.verb AS value, CAST(SUM(r.n) AS BIGINT) AS count FROM {table} WHERE "))
         .push_ranges(&cover(Window::of(scope), Grain::Month))
         .push_rollup_filters(source, scope)
-        .push(&format!(" GROUP BY r.verb HAVING SUM(r.n) > 0 ORDER BY n DESC, r.verb {byte_order} ASC LIMIT "))
+        .push(&format!(" GROUP BY r.verb HAVING SUM(r.n) > 0 ORDER BY SUM(r.n) DESC, r.verb {byte_order} ASC LIMIT "))
         .bind(limit.get());
     values(db, sql).await
 }
@@ -71,16 +58,15 @@ pub async fn object_types(
 ) -> Result<Vec<ValueCount>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     let byte_order = sql.dialect.byte_order();
-    sql.push("SELECT e.object_type AS value, CAST(SUM(e.n) AS BIGINT) AS n FROM (");
+    sql.push("SELECT e.object_type AS value, CAST(SUM(e.n) AS BIGINT) AS count FROM (");
     push_entity_counts(&mut sql, Source::of(scope), scope, &cover(Window::of(scope), Grain::Month))?;
     sql.push(&format!(
-        ") AS e GROUP BY e.object_type HAVING SUM(e.n) > 0 ORDER BY n DESC, e.object_type {byte_order} ASC LIMIT "
+        ") AS e GROUP BY e.object_type HAVING SUM(e.n) > 0 ORDER BY SUM(e.n) DESC, e.object_type {byte_order} ASC LIMIT "
     ))
     .bind(limit.get());
     values(db, sql).await
 }
 
 async fn values(db: &DatabaseConnection, sql: Sql) -> Result<Vec<ValueCount>, DbErr> {
-    let rows = ValueRow::find_by_statement(sql.into_statement()).all(db).await?;
-    Ok(rows.into_iter().map(|row| ValueCount { value: row.value, count: row.n }).collect())
+    ValueCount::find_by_statement(sql.into_statement()).all(db).await
 }
