@@ -41,52 +41,39 @@ pub enum Field {
 }
 
 impl Field {
-    /// The name REST's query string gives the field (`start_date`).
-    pub fn rest_name(self) -> &'static str {
+    /// The names the faces give the field: REST's query string (`start_date`) and GraphQL's
+    /// `ActivityFilter` and arguments (`startDate`).
+    fn names(self) -> (&'static str, &'static str) {
         match self {
-            Field::Users => "users",
-            Field::Actions => "actions",
-            Field::ObjectTypes => "object_types",
-            Field::StartDate => "start_date",
-            Field::EndDate => "end_date",
-            Field::Timeframe => "timeframe",
-            Field::Offset => "offset",
-            Field::TimeZone => "time_zone",
-            Field::IncludeInternal => "include_internal",
-            Field::Page => "page",
-            Field::Size => "size",
-            Field::First => "first",
-            Field::After => "after",
-            Field::Last => "last",
-            Field::Before => "before",
-            Field::Limit => "limit",
-            Field::Interval => "interval",
-            Field::WeekStartsOn => "week_starts_on",
+            Field::Users => ("users", "users"),
+            Field::Actions => ("actions", "actions"),
+            Field::ObjectTypes => ("object_types", "objectTypes"),
+            Field::StartDate => ("start_date", "startDate"),
+            Field::EndDate => ("end_date", "endDate"),
+            Field::Timeframe => ("timeframe", "timeframe"),
+            Field::Offset => ("offset", "offset"),
+            Field::TimeZone => ("time_zone", "timeZone"),
+            Field::IncludeInternal => ("include_internal", "includeInternal"),
+            Field::Page => ("page", "page"),
+            Field::Size => ("size", "size"),
+            Field::First => ("first", "first"),
+            Field::After => ("after", "after"),
+            Field::Last => ("last", "last"),
+            Field::Before => ("before", "before"),
+            Field::Limit => ("limit", "limit"),
+            Field::Interval => ("interval", "interval"),
+            Field::WeekStartsOn => ("week_starts_on", "weekStartsOn"),
         }
     }
 
-    /// The name GraphQL's `ActivityFilter` and `PageInput` give the field (`startDate`).
+    /// The name REST's query string gives the field (`start_date`).
+    pub fn rest_name(self) -> &'static str {
+        self.names().0
+    }
+
+    /// The name GraphQL gives the field (`startDate`).
     pub fn graphql_name(self) -> &'static str {
-        match self {
-            Field::Users => "users",
-            Field::Actions => "actions",
-            Field::ObjectTypes => "objectTypes",
-            Field::StartDate => "startDate",
-            Field::EndDate => "endDate",
-            Field::Timeframe => "timeframe",
-            Field::Offset => "offset",
-            Field::TimeZone => "timeZone",
-            Field::IncludeInternal => "includeInternal",
-            Field::Page => "page",
-            Field::Size => "size",
-            Field::First => "first",
-            Field::After => "after",
-            Field::Last => "last",
-            Field::Before => "before",
-            Field::Limit => "limit",
-            Field::Interval => "interval",
-            Field::WeekStartsOn => "weekStartsOn",
-        }
+        self.names().1
     }
 }
 
