@@ -372,13 +372,18 @@ impl Filter {
         self.first_day.map(|day| self.day_start_utc(day))
     }
 
-    /// Exclusive UTC upper bound of the window: the start of the day after the last one.
-    pub fn utc_end(&self) -> Option<NaiveDateTime> {
-        self.last_day.map(|day| match day.succ_opt() {
+    /// UTC instant at which the local date `day` ends: the next day's start.
+    pub fn day_end_utc(&self, day: NaiveDate) -> NaiveDateTime {
+        match day.succ_opt() {
             Some(next) => self.day_start_utc(next),
             // December 31st, 9999 is refused by `parse`; a fixed day is the only sensible answer.
             None => self.day_start_utc(day) + TimeDelta::days(1),
-        })
+        }
+    }
+
+    /// Exclusive UTC upper bound of the window: the start of the day after the last one.
+    pub fn utc_end(&self) -> Option<NaiveDateTime> {
+        self.last_day.map(|day| self.day_end_utc(day))
     }
 
     /// The local dates of a closed window, oldest first; empty for an open one.

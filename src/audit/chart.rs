@@ -58,7 +58,7 @@ pub fn buckets(filter: &Filter, interval: Interval, week_starts_on: Weekday) -> 
     let (Some(first), Some(last)) = (filter.first_day, filter.last_day) else { return Ok(Vec::new()) };
     let bucket = |first_day: NaiveDate, last_day: NaiveDate| Bucket {
         start: filter.day_start_utc(first_day),
-        end: day_end(filter, last_day),
+        end: filter.day_end_utc(last_day),
         first_day,
         last_day,
         user_count: 0,
@@ -74,7 +74,7 @@ pub fn buckets(filter: &Filter, interval: Interval, week_starts_on: Weekday) -> 
         // Consecutive hours from each local midnight: a 23-hour day has 23, a 25-hour day 25.
         let mut hours = Vec::new();
         for day in first.iter_days().take_while(|day| *day <= last) {
-            let (mut start, end) = (filter.day_start_utc(day), day_end(filter, day));
+            let (mut start, end) = (filter.day_start_utc(day), filter.day_end_utc(day));
             while start < end {
                 let next = (start + TimeDelta::hours(1)).min(end);
                 hours.push(Bucket { start, end: next, ..bucket(day, day) });
@@ -109,14 +109,6 @@ pub fn buckets(filter: &Filter, interval: Interval, week_starts_on: Weekday) -> 
 /// The last day of the month `months - 1` after `day`'s.
 fn month_end(day: NaiveDate, months: u32) -> Option<NaiveDate> {
     day.with_day(1)?.checked_add_months(Months::new(months))?.pred_opt()
-}
-
-/// The UTC instant at which local `day` ends: the next day's start.
-fn day_end(filter: &Filter, day: NaiveDate) -> NaiveDateTime {
-    match day.succ_opt() {
-        Some(next) => filter.day_start_utc(next),
-        None => filter.day_start_utc(day) + TimeDelta::days(1),
-    }
 }
 
 /// Counts the actions in scope per bucket (buckets without actions stay at zero).
@@ -162,23 +154,15 @@ pub async fn chart_by_path(
 /// The counts per bucket from the log: each row finds its bucket among the spans.
 async fn plain(db: &DatabaseConnection, filter: &Filter, buckets: &[Bucket]) -> Result<Vec<BucketRow>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("WITH buckets(k, lo, hi) AS (VALUES ");
-    for (k, bucket) in buckets.iter().enumerate() {
-        let k = i64::try_from(k).map_err(|_| DbErr::Custom("too many buckets".into()))?;
-        sql.push(if k == 0 { "(" } else { ", (" })
-            .bind(k)
-            .push(", ")
-            .bind(bucket.start)
-            .push(", ")
-            .bind(bucket.end)
-            .push(")");
-    }
-    sql.push(
-        ") SELECT b.k AS k, COUNT(*) AS n, \
+    let spans: Vec<_> = buckets.iter().map(|bucket| (bucket.start, bucket.end)).collect();
+    sql.push("WITH ")
+        .push_spans("buckets", &spans)
+        .push(
+            " SELECT b.k AS k, COUNT(*) AS n, \
          CAST(COALESCE(SUM(CASE WHEN u.is_internal THEN 1 ELSE 0 END), 0) AS BIGINT) AS m",
-    )
-    .push_scope_joined(filter, " JOIN buckets b ON t.issued_at >= b.lo AND t.issued_at < b.hi")
-    .push(" GROUP BY b.k");
+        )
+        .push_scope_joined(filter, " JOIN buckets b ON t.issued_at >= b.lo AND t.issued_at < b.hi")
+        .push(" GROUP BY b.k");
     BucketRow::find_by_statement(sql.into_statement()).all(db).await
 }
 

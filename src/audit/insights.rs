@@ -46,19 +46,9 @@ async fn plain(db: &DatabaseConnection, filter: &Filter) -> Result<Insights, DbE
     if filter.time_zone.is_some() {
         // A zone's days are 23, 24 or 25 hours (or none at all): each row finds its day among
         // the window's `[lo, hi)` spans.
-        sql.push("WITH days(k, lo, hi) AS (VALUES ");
-        for (k, day) in days.iter().enumerate() {
-            let next = day.succ_opt().map_or_else(|| filter.utc_end(), |next| Some(filter.day_start_utc(next)));
-            let end = next.ok_or_else(|| DbErr::Custom("insights need a closed window".into()))?;
-            sql.push(if k == 0 { "(" } else { ", (" })
-                .bind(i64::try_from(k).map_err(|_| DbErr::Custom("window too long".into()))?)
-                .push(", ")
-                .bind(filter.day_start_utc(*day))
-                .push(", ")
-                .bind(end)
-                .push(")");
-        }
-        sql.push("), scoped AS (SELECT d.k AS day, ")
+        let spans: Vec<_> = days.iter().map(|day| (filter.day_start_utc(*day), filter.day_end_utc(*day))).collect();
+        sql.push("WITH ").push_spans("days", &spans);
+        sql.push(", scoped AS (SELECT d.k AS day, ")
             .push(columns)
             .push_scope_joined(filter, " JOIN days d ON t.issued_at >= d.lo AND t.issued_at < d.hi");
     } else {

@@ -107,6 +107,18 @@ impl Sql {
         self.push_scope_filters(filter)
     }
 
+    /// Writes the CTE `name(k, lo, hi)`: row `k` is the `k`-th of `spans`, a half-open UTC span
+    /// `[lo, hi)` (a zone's local days, chart buckets) that rows of the log can be joined to.
+    pub fn push_spans(&mut self, name: &str, spans: &[(NaiveDateTime, NaiveDateTime)]) -> &mut Self {
+        self.push(name).push("(k, lo, hi) AS (VALUES ");
+        for (k, &(lo, hi)) in spans.iter().enumerate() {
+            // An index fits: a window holds at most 3,660 days, a chart at most 744 buckets.
+            let k = i64::try_from(k).unwrap_or(i64::MAX);
+            self.push(if k == 0 { "(" } else { ", (" }).bind(k).push(", ").bind(lo).push(", ").bind(hi).push(")");
+        }
+        self.push(")")
+    }
+
     /// [`Sql::push_scope`] with `join` (a fixed `JOIN … ON …` over `a` and `t`) added to the rows.
     pub fn push_scope_joined(&mut self, filter: &Filter, join: &str) -> &mut Self {
         self.push_scope_from(join).push_bounds(filter.utc_start(), filter.utc_end()).push_scope_filters(filter)
