@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 use crate::db::{self, DEFAULT_DATABASE_URL, DbConfig};
 use crate::seed::{self, SeedConfig};
 use crate::state::{AppState, Limits};
-use crate::{app, graphql, server, tokens};
+use crate::{app, compaction, graphql, server, tokens};
 
 /// A GraphQL (and REST) gateway over an application's audit log.
 #[derive(Debug, Parser)]
@@ -116,6 +116,9 @@ pub struct RollupsArgs {
 pub enum RollupsCommand {
     /// Recompute them from the log: after rows were written with triggers bypassed.
     Rebuild,
+    /// Fold the pending deltas into them now (the serving gateway does it every
+    /// `--compact-every-ms`): for a gateway run with `--compact-every-ms 0`, from a scheduler.
+    Compact,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +149,11 @@ pub struct ServeArgs {
     /// more (the environment variable takes them comma-separated). Default: none (CORS off).
     #[arg(long = "cors-allow-origin", env = "AUDIT_GATEWAY_CORS_ALLOW_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_allow_origins: Vec<HeaderValue>,
+    /// Milliseconds between foldings of the rollup deltas (the triggers' appended changes) into the
+    /// rollups. Answers are exact either way; fewer pending deltas keep them fast. 0: never (run
+    /// `audit-gateway rollups compact` from a scheduler instead).
+    #[arg(long, env = "AUDIT_GATEWAY_COMPACT_EVERY_MS", default_value_t = 1_000)]
+    pub compact_every_ms: u64,
 }
 
 fn parse_origin(text: &str) -> Result<HeaderValue, String> {
@@ -283,6 +291,12 @@ pub async fn run(cli: Cli) -> CliResult {
             eprintln!("rollups rebuilt");
             Ok(())
         }
+        Command::Rollups(RollupsArgs { database, command: RollupsCommand::Compact }) => {
+            let db = open_migrated(database.url()).await?;
+            let folded = migration::rollup::compact(&db).await?;
+            eprintln!("rollups compacted: {folded} pending deltas folded in");
+            Ok(())
+        }
     }
 }
 
@@ -348,8 +362,14 @@ async fn serve(listener: TcpListener, url: &str, args: &ServeArgs) -> CliResult 
     config.statement_timeout = Some(limits.request_timeout);
     let db = db::connect(&config).await?;
     tracing::info!(address = %listener.local_addr()?, "audit-gateway listening");
+    let compaction = (args.compact_every_ms > 0)
+        .then(|| compaction::spawn(db.clone(), Duration::from_millis(args.compact_every_ms)));
     let state = AppState::with_limits(db, limits).with_cors_allow_origins(args.cors_allow_origins.clone());
-    app::serve(listener, state, server::shutdown_signal()).await?;
+    let served = app::serve(listener, state, server::shutdown_signal()).await;
+    if let Some(compaction) = compaction {
+        compaction.abort();
+    }
+    served?;
     tracing::info!("audit-gateway stopped");
     Ok(())
 }

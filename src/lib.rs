@@ -16,6 +16,8 @@
 //! - [`audit`] runs the queries: the activity page and the insights, as aggregate SQL.
 //! - [`error`] is the one error type, rendered as HTTP bodies and as GraphQL errors.
 //! - [`db`] connects to SQLite or PostgreSQL and applies migrations.
+//! - [`compaction`] folds the rollup deltas the log's triggers append into the rollups while the
+//!   gateway serves.
 //! - [`tokens`] creates, lists and revokes API tokens (the secret is never stored).
 //! - [`seed`] writes deterministic synthetic activity for demos, tests and benchmarks.
 //! - [`cli`] is the `audit-gateway` command line; `main.rs` only calls it.
@@ -26,6 +28,7 @@ pub mod audit;
 pub mod auth;
 pub mod availability;
 pub mod cli;
+pub mod compaction;
 pub mod db;
 pub mod edge;
 pub mod error;

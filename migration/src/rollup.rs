@@ -17,36 +17,42 @@
 //! only) an hour; `bucket` is the bucket's start in seconds since the Unix epoch. `n` is the number
 //! of activities in the bucket. Each table's `only` says which grains and rows it keeps.
 //!
-//! **Who keeps them right.** Other systems write the log, so the tables are maintained by triggers
-//! inside the writers' own transactions: nothing has to run beside the database. Every event is
-//! turned into *deltas* — rows `(issued_at, user_id, is_internal, verb, object_type, delta)`,
-//! `-1` for what an activity was filed as and `+1` for what it is now — and one generic upsert
-//! per table adds them up ([`apply`]). The invariant: each activity is counted once per grain,
-//! under its transaction's `issued_at` and `user_id` and its user's *current* `is_internal`
-//! (false when the user row does not exist). Hence the events:
+//! **Who keeps them right.** Other systems write the log, so changes are captured by triggers
+//! inside the writers' own transactions: nothing has to run beside the database for answers to be
+//! exact. Every event is turned into *deltas* — rows `(issued_at, user_id, is_internal, verb,
+//! object_type, delta)`, `-1` for what an activity was filed as and `+1` for what it is now — and
+//! the trigger *appends* them, summed by key, to [`DELTA`] ([`append`]): one insert, no shared row
+//! updated or locked, so concurrent writers never queue behind each other's hot buckets.
+//! [`compact`] folds the deltas into the five tables with one generic upsert per table ([`apply`],
+//! also the backfill's way in) and deletes them in the same statement or transaction; readers sum
+//! each table's rows with the pending deltas ([`Rollup::pending`]), so an answer is exact whether
+//! the deltas were folded or not, and folding only keeps the pending part small. The invariant:
+//! each activity is counted once per grain, tables and deltas together, under its transaction's
+//! `issued_at` and `user_id` and its user's *current* `is_internal` (false when the user row does
+//! not exist). Hence the events:
 //!
 //! - `activity` insert, delete, update (of verb, object type or transaction);
 //! - `transaction` update of `issued_at` or `user_id` (which also covers `ON DELETE SET NULL` when
 //!   a user is deleted: the referential action fires it);
 //! - `users` update of `is_internal`, insert (a row for a dangling `user_id`), and, *before* a
 //!   delete, re-filing an internal user's actions as user actions (once the row is gone they are);
-//! - PostgreSQL `TRUNCATE activity` empties the rollups.
+//! - PostgreSQL `TRUNCATE activity` empties the rollups and the deltas.
 //!
 //! Counts that drop to zero stay as zero rows; readers ignore them.
 //!
 //! PostgreSQL triggers are statement-level with transition tables, so a multi-row `INSERT` or
-//! `COPY` pays one aggregated upsert per table; SQLite only has row-level triggers.
+//! `COPY` appends one aggregated set of deltas; SQLite only has row-level triggers.
 //!
 //! **Current definitions, not history.** These functions are what `seed`, `rollups rebuild` and
 //! future migrations use. The migration that created the rollups runs a frozen copy of what they
 //! generated when it shipped; a change here that should reach installed databases is a new
 //! migration (a test compares a fresh, a stepwise and a seeded database's schemas).
 //!
-//! **Concurrent writers.** Upserts write keys in key order, so writers meeting on the same hot rows
-//! (the current quarter hour, day and month) wait for each other rather than deadlock. On
-//! PostgreSQL each trigger first share-locks the users whose actions it files ([`share_users`]), so
-//! flagging a user internal cannot interleave with that user's writes. SQLite has one writer at a
-//! time.
+//! **Concurrent writers.** Writers only append. A user's `is_internal` changing is the one event
+//! that must not interleave with that user's writes: on PostgreSQL the `users` triggers wait for
+//! the log's writers to commit before they re-file ([`lock_log`]). Concurrent compactions each
+//! fold the rows they deleted, and write keys in key order so they wait rather than deadlock.
+//! SQLite has one writer at a time.
 
 use sea_orm_migration::sea_orm::{
     self, ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement, TransactionTrait,
@@ -75,6 +81,7 @@ struct Table {
     only: &'static str,
 }
 
+/// In [`Rollup`] order.
 const TABLES: [Table; 5] = [
     Table { name: "audit_rollup_time", dimensions: "is_system, verb", only: "TRUE" },
     Table { name: "audit_rollup_entity", dimensions: "is_system, verb, object_type", only: "grain < 3" },
@@ -91,6 +98,10 @@ const TABLES: [Table; 5] = [
         only: "user_id IS NOT NULL AND grain IN (1, 2)",
     },
 ];
+
+/// The append-only table the triggers write (see the module docs, "Who keeps them right").
+pub const DELTA: &str = "audit_rollup_delta";
+const DELTA_COLUMNS: &str = "issued_at, user_id, is_internal, verb, object_type, delta";
 
 pub const TABLE_NAMES: [&str; 5] = [TABLES[0].name, TABLES[1].name, TABLES[2].name, TABLES[3].name, TABLES[4].name];
 
@@ -119,7 +130,12 @@ pub fn create_tables(backend: DbBackend) -> Vec<String> {
     let by_user = TABLES.iter().filter(|table| table.dimensions.starts_with("user_id")).map(|table| {
         format!("CREATE INDEX IF NOT EXISTS ix_{name}_user_id ON {name} (user_id, grain, bucket)", name = table.name)
     });
-    tables.chain(by_user).collect()
+    let delta = format!(
+        "CREATE TABLE IF NOT EXISTS {DELTA} (issued_at TIMESTAMP NOT NULL, user_id BIGINT, \
+         is_internal BOOLEAN NOT NULL, verb VARCHAR(255) NOT NULL, object_type VARCHAR(255) NOT NULL, \
+         delta BIGINT NOT NULL)"
+    );
+    tables.chain(by_user).chain(std::iter::once(delta)).collect()
 }
 
 /// Whole seconds since the Unix epoch of a `TIMESTAMP` column holding UTC, rounded down (a SQL
@@ -176,19 +192,133 @@ fn upsert(table: &Table, source: &str) -> String {
 }
 
 /// Statements that add the delta rows of `deltas` (a query with columns `issued_at, user_id,
-/// is_internal, verb, object_type, delta`) into all three rollups. On PostgreSQL it is one
-/// statement that computes the deltas once.
+/// is_internal, verb, object_type, delta`) straight into every rollup table: the backfill's way.
+/// On PostgreSQL it is one statement that computes the deltas once.
 pub fn apply(backend: DbBackend, deltas: &str) -> Vec<String> {
-    let bucketed = bucketed(backend, deltas);
     match backend {
-        DbBackend::Postgres => {
-            // One statement: the deltas are bucketed once and feed every table's upsert.
-            let (last, others) = TABLES.split_last().expect("rollup tables");
-            let ctes: Vec<String> =
-                others.iter().map(|table| format!("{}_rows AS ({})", table.name, upsert(table, "b"))).collect();
-            vec![format!("WITH b AS MATERIALIZED ({bucketed}), {} {}", ctes.join(", "), upsert(last, "b"))]
+        DbBackend::Postgres => vec![postgres_apply("", deltas, "SELECT COUNT(*) FROM b")],
+        _ => sqlite_apply(deltas),
+    }
+}
+
+/// One PostgreSQL statement: `prelude` (CTEs ending in `, `, which `deltas` may read), the deltas
+/// bucketed once, one upsert per table, then `tail` (the statement's own result).
+fn postgres_apply(prelude: &str, deltas: &str, tail: &str) -> String {
+    let upserts: Vec<String> =
+        TABLES.iter().map(|table| format!("{}_rows AS ({})", table.name, upsert(table, "b"))).collect();
+    format!(
+        "WITH {prelude}b AS MATERIALIZED ({bucketed}), {upserts} {tail}",
+        bucketed = bucketed(DbBackend::Postgres, deltas),
+        upserts = upserts.join(", "),
+    )
+}
+
+/// SQLite: one upsert per table, each bucketing `deltas` itself.
+fn sqlite_apply(deltas: &str) -> Vec<String> {
+    let bucketed = format!("({})", bucketed(DbBackend::Sqlite, deltas));
+    TABLES.iter().map(|table| upsert(table, &bucketed)).collect()
+}
+
+/// The statement every trigger runs: the rows of `deltas`, summed by key, appended to [`DELTA`].
+/// An insert and nothing else: no shared row is read, updated or locked, so concurrent writers
+/// never wait for each other here.
+fn append(deltas: &str) -> String {
+    format!(
+        "INSERT INTO {DELTA} ({DELTA_COLUMNS}) \
+         SELECT issued_at, user_id, is_internal, verb, object_type, SUM(delta) FROM ({deltas}) AS d \
+         GROUP BY issued_at, user_id, is_internal, verb, object_type HAVING SUM(delta) <> 0"
+    )
+}
+
+/// The rollup tables, by what they count (the module docs list their keys).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rollup {
+    Time = 0,
+    Entity = 1,
+    User = 2,
+    Actor = 3,
+    UserEntity = 4,
+}
+
+impl Rollup {
+    fn table(self) -> &'static Table {
+        &TABLES[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.table().name
+    }
+
+    /// The deltas not compacted yet, as rows of this table (its key columns and `n`): a
+    /// parenthesised query that readers add to the table's own rows.
+    pub fn pending(self, backend: DbBackend) -> String {
+        let table = self.table();
+        format!(
+            "(SELECT grain, bucket, {dimensions}, delta AS n FROM ({bucketed}) AS b WHERE {only})",
+            dimensions = table.dimensions,
+            bucketed = bucketed(backend, &format!("SELECT {DELTA_COLUMNS} FROM {DELTA}")),
+            only = table.only,
+        )
+    }
+}
+
+/// How many deltas one compaction statement folds at most: a backlog (compaction stopped for a
+/// day) is worked off in bounded statements rather than one that holds every row.
+const COMPACTION_BATCH: i64 = 50_000;
+
+#[derive(FromQueryResult)]
+struct Folded {
+    n: i64,
+}
+
+/// Folds the deltas into the rollup tables and removes them, in batches, and returns how many
+/// delta rows it folded. Readers see a batch either still in [`DELTA`] or already in the tables,
+/// never both or neither: on PostgreSQL a batch is one statement (`DELETE … RETURNING` feeding the
+/// upserts), on SQLite one transaction that holds the write lock from its first statement. Two
+/// compactions at once are safe (each row is deleted, hence folded, by one of them), merely
+/// wasteful.
+pub async fn compact(db: &sea_orm::DatabaseConnection) -> Result<u64, DbErr> {
+    let backend = db.get_database_backend();
+    let mut total = 0;
+    loop {
+        let folded = match backend {
+            DbBackend::Postgres => {
+                let statement = postgres_apply(
+                    &format!(
+                        "moved AS (DELETE FROM {DELTA} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {DELTA} LIMIT $1)) \
+                         RETURNING {DELTA_COLUMNS}), "
+                    ),
+                    &format!("SELECT {DELTA_COLUMNS} FROM moved"),
+                    "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM moved",
+                );
+                let statement = Statement::from_sql_and_values(backend, statement, [COMPACTION_BATCH.into()]);
+                Folded::find_by_statement(statement).one(db).await?.map_or(0, |row| row.n)
+            }
+            _ => {
+                // The batch's last delta; inside the transaction no other writer can add rows, so
+                // every statement below sees the same batch.
+                let batch =
+                    format!("rowid <= (SELECT MAX(rowid) FROM (SELECT rowid FROM {DELTA} ORDER BY rowid LIMIT ?))");
+                let txn = db.begin().await?;
+                for statement in sqlite_apply(&format!("SELECT {DELTA_COLUMNS} FROM {DELTA} WHERE {batch}")) {
+                    txn.execute_raw(Statement::from_sql_and_values(backend, statement, [COMPACTION_BATCH.into()]))
+                        .await?;
+                }
+                let deleted = txn
+                    .execute_raw(Statement::from_sql_and_values(
+                        backend,
+                        format!("DELETE FROM {DELTA} WHERE {batch}"),
+                        [COMPACTION_BATCH.into()],
+                    ))
+                    .await?;
+                txn.commit().await?;
+                i64::try_from(deleted.rows_affected()).unwrap_or(i64::MAX)
+            }
+        };
+        total += u64::try_from(folded).unwrap_or(0);
+        if folded < COMPACTION_BATCH {
+            return Ok(total);
         }
-        _ => TABLES.iter().map(|table| upsert(table, &format!("({bucketed})"))).collect(),
     }
 }
 
@@ -377,7 +507,7 @@ fn triggers(backend: DbBackend) -> Vec<Trigger> {
 pub fn create_triggers(backend: DbBackend) -> Vec<String> {
     let mut statements = Vec::new();
     for trigger in triggers(backend) {
-        let body = apply(backend, &trigger.deltas);
+        let body = append(&trigger.deltas);
         match backend {
             DbBackend::Postgres => {
                 let (level, referencing, guard) = match trigger.timing {
@@ -397,8 +527,7 @@ pub fn create_triggers(backend: DbBackend) -> Vec<String> {
                     "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$ \
                      BEGIN {guard}{lock}{body}; RETURN {returned}; END $body$",
                     name = trigger.name,
-                    lock = share_users(&trigger),
-                    body = body.join("; "),
+                    lock = lock_log(&trigger),
                 ));
                 statements.push(format!(
                     "CREATE TRIGGER {name} {timing} ON {table}{referencing} FOR EACH {level} EXECUTE FUNCTION {name}()",
@@ -414,7 +543,6 @@ pub fn create_triggers(backend: DbBackend) -> Vec<String> {
                 of = trigger.sqlite_of,
                 table = trigger.table,
                 when = trigger.sqlite_when,
-                body = body.join("; "),
             )),
         }
     }
@@ -433,28 +561,26 @@ pub fn create_triggers(backend: DbBackend) -> Vec<String> {
     statements
 }
 
-/// PostgreSQL: a statement that takes a share lock on the users whose actions `trigger` files, before
-/// it reads their `is_internal`. Without it a writer could read `is_internal`, then an administrator
-/// flag the user and re-file the user's *committed* actions, then the writer commit: its actions
-/// would stay filed under the old flag. With it the flag's update waits for the writer to commit (and
-/// then re-files its rows too), or the writer waits for the flag and reads the new value. Writers'
-/// share locks do not conflict with each other.
-fn share_users(trigger: &Trigger) -> String {
-    let user_ids = match (trigger.table, trigger.timing) {
-        ("activity", "AFTER INSERT") => {
-            "SELECT t.user_id FROM new_rows r JOIN \"transaction\" t ON t.id = r.transaction_id"
+/// PostgreSQL: what a `users` trigger runs before it re-files a user's actions. A writer's trigger
+/// reads its user's `is_internal` when it appends; if an administrator flagged the user and re-filed
+/// the user's *committed* actions in between, the writer's uncommitted rows would stay filed under
+/// the old flag. So a flag change first waits for every transaction writing the log to commit (and
+/// then re-files their rows too), and writers that start meanwhile wait for the flag change to
+/// commit (and read the new flag). Flag changes are rare; writers take no lock beyond their own
+/// inserts. `SHARE ROW EXCLUSIVE` also makes two flag changes take turns rather than deadlock; the
+/// tables are locked in the order writers write them.
+fn lock_log(trigger: &Trigger) -> String {
+    let changed = match (trigger.table, trigger.timing) {
+        ("users", "AFTER UPDATE") => {
+            "EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id \
+             WHERE n.is_internal IS DISTINCT FROM o.is_internal)"
         }
-        ("activity", "AFTER DELETE") => {
-            "SELECT t.user_id FROM old_rows r JOIN \"transaction\" t ON t.id = r.transaction_id"
-        }
-        ("activity", _) => {
-            "SELECT t.user_id FROM \"transaction\" t WHERE t.id IN \
-             (SELECT transaction_id FROM old_rows UNION SELECT transaction_id FROM new_rows)"
-        }
-        ("\"transaction\"", _) => "SELECT user_id FROM old_rows UNION SELECT user_id FROM new_rows",
+        ("users", "AFTER INSERT") => "EXISTS (SELECT 1 FROM new_rows WHERE is_internal)",
+        // The row trigger's guard has already returned for users who are not internal.
+        ("users", _) => "TRUE",
         _ => return String::new(),
     };
-    format!("PERFORM 1 FROM users WHERE id IN ({user_ids}) ORDER BY id FOR SHARE; ")
+    format!("IF {changed} THEN LOCK TABLE \"transaction\", activity IN SHARE ROW EXCLUSIVE MODE; END IF; ")
 }
 
 /// Statements that drop the triggers (and PostgreSQL's trigger functions); the tables stay.
@@ -474,9 +600,9 @@ pub fn drop_triggers(backend: DbBackend) -> Vec<String> {
         .collect()
 }
 
-/// Statements that empty the rollups.
+/// Statements that empty the rollups and the deltas.
 pub fn clear() -> Vec<String> {
-    TABLE_NAMES.iter().map(|name| format!("DELETE FROM {name}")).collect()
+    TABLE_NAMES.iter().chain(&[DELTA]).map(|name| format!("DELETE FROM {name}")).collect()
 }
 
 #[derive(FromQueryResult)]

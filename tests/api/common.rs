@@ -373,3 +373,10 @@ query Dashboard($filter: ActivityFilter, $page: PageInput) {
     items { id verb objectType objectId transaction { id issuedAt user { id name userName email } } }
   }
 }"#;
+
+/// The one integer `sql` selects.
+pub async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    let statement = sea_orm::Statement::from_string(db.get_database_backend(), sql);
+    let row = db.query_one_raw(statement).await.unwrap_or_else(|e| panic!("{sql}: {e}")).expect("a row");
+    row.try_get_by_index::<i64>(0).expect("an integer")
+}

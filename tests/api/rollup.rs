@@ -32,6 +32,9 @@ async fn generated_log(db: &DatabaseConnection) {
     // Appended rows go through the triggers (multi-row INSERT on SQLite, COPY on PostgreSQL).
     let second = SeedConfig { users: 6, actions: 1_500, days: 40, seed: 12, ..first };
     seed::seed(db, &second, |_| {}).await.expect("second seed");
+    // Folded into the rollup tables; what follows stays pending deltas until the comparison
+    // folds it halfway through.
+    assert!(compact(db).await > 0, "the appended rows left deltas");
 
     // Single-row writes at the edges: the last instant before a UTC midnight and the midnight itself,
     // a leap day, and a transaction with no user.
@@ -122,6 +125,11 @@ async fn the_rollups_give_exactly_the_plain_figures() {
     let (mut fast_insights, mut fast_lists, mut seeks) = (0, 0, 0);
 
     for round in 0..60 {
+        if round == 30 {
+            // Half the comparisons read pending deltas beside the tables, half the tables alone.
+            assert!(compact(db).await > 0, "the changes after the fact left deltas");
+            assert_eq!(pending(db).await, 0);
+        }
         let input = generated_filter(&mut rng, Purpose::Insights);
         let filter = Filter::parse(input.clone(), Purpose::Insights, now).expect("insights filter");
         let plain = audit::insights_by_path(db, &filter, Path::Plain).await.expect("plain insights");
@@ -169,6 +177,78 @@ async fn the_rollups_give_exactly_the_plain_figures() {
     assert!(fast_insights >= 45, "only {fast_insights} insights came from the rollups");
     assert!(fast_lists >= 40, "only {fast_lists} lists came from the rollups");
     assert!(seeks >= 20, "only {seeks} pages were seeks");
+}
+
+/// Folds the pending deltas into the rollup tables; how many there were.
+async fn compact(db: &DatabaseConnection) -> u64 {
+    migration::rollup::compact(db).await.expect("compact")
+}
+
+/// How many deltas are waiting to be folded.
+async fn pending(db: &DatabaseConnection) -> i64 {
+    scalar(db, "SELECT COUNT(*) FROM audit_rollup_delta").await
+}
+
+/// Writers, an administrator and the gateway's folding all at once, as in production: every
+/// answer during and after equals the plain one, and nothing is lost or counted twice.
+#[tokio::test]
+async fn writers_flags_and_folding_at_once_keep_the_rollups_exact() {
+    let test_db = TestDb::new().await;
+    let db = &test_db.db;
+    handmade_log(db).await;
+    let folding = audit_gateway::compaction::spawn(db.clone(), std::time::Duration::from_millis(5));
+    let writers: Vec<_> = (0..4)
+        .map(|writer: i64| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                for i in 0..40 {
+                    let id = 10_000 + writer * 1_000 + i;
+                    // A request's own transaction: one `transaction` row and two activities.
+                    let statements = format!(
+                        "INSERT INTO \"transaction\" (id, issued_at, user_id) VALUES ({id}, '2026-06-{day:02} {hour:02}:{minute:02}:00', {user}); \
+                         INSERT INTO activity (id, verb, transaction_id, object_type) VALUES ({id}, 'create', {id}, 'Tag'); \
+                         INSERT INTO activity (id, verb, transaction_id, object_type) VALUES ({a2}, 'update', {id}, 'Datastore')",
+                        day = 8 + i % 5,
+                        hour = (writer * 5 + i) % 24,
+                        minute = (i * 15) % 60,
+                        user = BOB + (writer + i) % 3,
+                        a2 = id + 500,
+                    );
+                    let txn = sea_orm::TransactionTrait::begin(&db).await.expect("begin");
+                    txn.execute_unprepared(&statements).await.expect("write");
+                    txn.commit().await.expect("commit");
+                }
+            })
+        })
+        .collect();
+    let admin = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            for round in 0..6 {
+                let flag = if round % 2 == 0 { "TRUE" } else { "FALSE" };
+                db.execute_unprepared(&format!("UPDATE users SET is_internal = {flag} WHERE id = 2"))
+                    .await
+                    .expect("flag");
+                tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+            }
+        })
+    };
+    let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
+    let input = FilterInput { timeframe: Some(Timeframe::Month), include_internal: Some(true), ..Default::default() };
+    let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    admin.await.expect("admin");
+    folding.abort();
+    let plain = audit::insights_by_path(db, &filter, Path::Plain).await.expect("plain");
+    let fast = audit::insights_by_path(db, &filter, Path::Fastest).await.expect("fast");
+    assert_same_insights(&fast, &plain, "after concurrent writers, flags and folding");
+    assert_eq!(fast.total_actions, 11 + 4 * 40 * 2, "every write counted once");
+    compact(db).await;
+    assert_eq!(pending(db).await, 0);
+    let folded = audit::insights_by_path(db, &filter, Path::Fastest).await.expect("folded");
+    assert_same_insights(&folded, &plain, "all folded");
 }
 
 #[tokio::test]

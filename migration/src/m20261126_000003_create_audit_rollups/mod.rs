@@ -9,15 +9,21 @@
 //! definitions (for `seed`, `rollups rebuild` and later migrations), and a change there is a new
 //! migration, never an edit here, so a database migrated long ago and a fresh one end alike.
 
-mod sql;
+pub(crate) mod sql;
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{DbBackend, FromQueryResult, Statement};
 
 use crate::rollup::month_starts;
 
-#[derive(DeriveMigrationName)]
 pub struct Migration;
+
+/// Spelled out: the derive names a migration after its file, and this one's file is `mod.rs`.
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m20261126_000003_create_audit_rollups"
+    }
+}
 
 /// The log's first and last `issued_at`, in seconds since the epoch.
 #[derive(FromQueryResult)]

@@ -2,7 +2,7 @@
 //! it stood then and never edited since: the live module may change, this migration may not.
 //! `$1`/`?1` and `$2`/`?2` in the backfill are the bounds of one calendar month of `issued_at`.
 
-pub(super) const SQLITE_UP: &[&str] = &[
+pub(crate) const SQLITE_UP: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS audit_rollup_time (grain SMALLINT NOT NULL, bucket BIGINT NOT NULL, is_system SMALLINT NOT NULL, verb VARCHAR(255) NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (grain, bucket, is_system, verb)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS audit_rollup_entity (grain SMALLINT NOT NULL, bucket BIGINT NOT NULL, is_system SMALLINT NOT NULL, verb VARCHAR(255) NOT NULL, object_type VARCHAR(255) NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (grain, bucket, is_system, verb, object_type)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS audit_rollup_user (grain SMALLINT NOT NULL, bucket BIGINT NOT NULL, user_id BIGINT NOT NULL, verb VARCHAR(255) NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (grain, bucket, user_id, verb)) WITHOUT ROWID",
@@ -41,7 +41,7 @@ pub(super) const SQLITE_DOWN: &[&str] = &[
     "DROP TABLE IF EXISTS audit_rollup_actor",
     "DROP TABLE IF EXISTS audit_rollup_user_entity",
 ];
-pub(super) const POSTGRES_UP: &[&str] = &[
+pub(crate) const POSTGRES_UP: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS audit_rollup_time (grain SMALLINT NOT NULL, bucket BIGINT NOT NULL, is_system SMALLINT NOT NULL, verb VARCHAR(255) NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (grain, bucket, is_system, verb))",
     "CREATE TABLE IF NOT EXISTS audit_rollup_entity (grain SMALLINT NOT NULL, bucket BIGINT NOT NULL, is_system SMALLINT NOT NULL, verb VARCHAR(255) NOT NULL, object_type VARCHAR(255) NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (grain, bucket, is_system, verb, object_type))",
     "CREATE TABLE IF NOT EXISTS audit_rollup_user (grain SMALLINT NOT NULL, bucket BIGINT NOT NULL, user_id BIGINT NOT NULL, verb VARCHAR(255) NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (grain, bucket, user_id, verb))",

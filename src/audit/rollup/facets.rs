@@ -3,7 +3,7 @@
 //! the ragged ends), users from the per-user tables. Each takes the scope its caller gives it: the
 //! filter without the facet's own field.
 
-use migration::rollup::Grain;
+use migration::rollup::{Grain, Rollup};
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
 use super::cover::{Window, cover};
@@ -16,18 +16,21 @@ use crate::filter::Filter;
 /// The users facet over `scope` (which has no `users` filter).
 pub async fn users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -> Result<Vec<UserCount>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push(&format!(
-        "SELECT r.user_id AS user_id, CAST(SUM(r.n) AS BIGINT) AS count FROM {} r LEFT JOIN users u ON u.id = r.user_id WHERE ",
-        user_table(scope)
-    ))
-    .push_ranges(&cover(Window::of(scope), Grain::Month))
-    // Without a users filter the time source's conditions are the verbs alone.
-    .push_actions_and_users(Source::Time, scope)
-    .push(" AND r.user_id IS NOT NULL");
-    if !scope.include_internal {
-        sql.push(" AND (u.is_internal IS NULL OR NOT u.is_internal)");
-    }
-    sql.push(" GROUP BY r.user_id HAVING SUM(r.n) > 0 ORDER BY SUM(r.n) DESC, r.user_id ASC LIMIT ").bind(limit.get());
+    let ranges = cover(Window::of(scope), Grain::Month);
+    sql.push("SELECT r.user_id AS user_id, CAST(SUM(r.n) AS BIGINT) AS count FROM (")
+        .push_rollup_rows(user_table(scope), |sql, table| {
+            sql.push(&format!(
+                "SELECT r.user_id AS user_id, r.n AS n FROM {table} r LEFT JOIN users u ON u.id = r.user_id WHERE "
+            ))
+            .push_ranges(&ranges)
+            .push_actions_and_users(Source::Time, scope)
+            .push(" AND r.user_id IS NOT NULL");
+            if !scope.include_internal {
+                sql.push(" AND (u.is_internal IS NULL OR NOT u.is_internal)");
+            }
+        })
+        .push(") r GROUP BY r.user_id HAVING SUM(r.n) > 0 ORDER BY SUM(r.n) DESC, r.user_id ASC LIMIT ")
+        .bind(limit.get());
     UserCount::find_by_statement(sql.into_statement()).all(db).await
 }
 
@@ -37,15 +40,21 @@ pub async fn actions(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit)
     let mut sql = Sql::new(db.get_database_backend());
     let byte_order = sql.dialect.byte_order();
     // The per-user table with verbs, whichever one the scope would otherwise pick.
-    let table = if source == Source::Users {
-        "audit_rollup_user r LEFT JOIN users u ON u.id = r.user_id"
+    let (table, join) = if source == Source::Users {
+        (Rollup::User, " LEFT JOIN users u ON u.id = r.user_id")
     } else {
-        "audit_rollup_time r"
+        (Rollup::Time, "")
     };
-    sql.push(&format!("SELECT r.verb AS value, CAST(SUM(r.n) AS BIGINT) AS count FROM {table} WHERE "))
-        .push_ranges(&cover(Window::of(scope), Grain::Month))
-        .push_rollup_filters(source, scope)
-        .push(&format!(" GROUP BY r.verb HAVING SUM(r.n) > 0 ORDER BY SUM(r.n) DESC, r.verb {byte_order} ASC LIMIT "))
+    let ranges = cover(Window::of(scope), Grain::Month);
+    sql.push("SELECT r.verb AS value, CAST(SUM(r.n) AS BIGINT) AS count FROM (")
+        .push_rollup_rows(table, |sql, table| {
+            sql.push(&format!("SELECT r.verb AS verb, r.n AS n FROM {table} r{join} WHERE "))
+                .push_ranges(&ranges)
+                .push_rollup_filters(source, scope);
+        })
+        .push(&format!(
+            ") r GROUP BY r.verb HAVING SUM(r.n) > 0 ORDER BY SUM(r.n) DESC, r.verb {byte_order} ASC LIMIT "
+        ))
         .bind(limit.get());
     values(db, sql).await
 }

@@ -1,6 +1,6 @@
 //! Every insights figure from the rollups, in one statement, in the row shape the plain path uses.
 
-use migration::rollup::{DAY, Grain, HOUR};
+use migration::rollup::{DAY, Grain, HOUR, Rollup};
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
 use super::cover::{Range, Window, ceil_to, cover, floor_to};
@@ -28,13 +28,13 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
     let byte_order = sql.dialect.byte_order();
     sql.push("WITH RECURSIVE ");
     push_chart(&mut sql, source, filter, start, day_count);
-    sql.push(&format!(
-        ", per_user AS (SELECT r.user_id AS user_id, SUM(r.n) AS n FROM {} r WHERE ",
-        user_table(filter)
-    ))
-    .push_ranges(&ranges)
-    .push_actions_and_users(source, filter)
-    .push(" GROUP BY r.user_id HAVING SUM(r.n) > 0) ");
+    sql.push(", per_user AS (SELECT r.user_id AS user_id, SUM(r.n) AS n FROM (")
+        .push_rollup_rows(user_table(filter), |sql, table| {
+            sql.push(&format!("SELECT r.user_id AS user_id, r.n AS n FROM {table} r WHERE "))
+                .push_ranges(&ranges)
+                .push_actions_and_users(source, filter);
+        })
+        .push(") r GROUP BY r.user_id HAVING SUM(r.n) > 0) ");
     sql.push(
         "SELECT 'day' AS figure, k, CAST(NULL AS TEXT) AS name, CAST(SUM(n) AS BIGINT) AS n, \
          CAST(SUM(CASE WHEN is_system = 1 THEN n ELSE 0 END) AS BIGINT) AS m \
@@ -71,19 +71,25 @@ pub(super) fn push_entity_counts(
     filter: &Filter,
     ranges: &[Range],
 ) -> Result<(), DbErr> {
-    sql.push("SELECT r.object_type AS object_type, r.n AS n FROM ");
+    let head = "SELECT r.object_type AS object_type, r.n AS n FROM";
     match source {
         Source::Time => {
-            sql.push("audit_rollup_entity r WHERE ").push_ranges(ranges).push_rollup_filters(Source::Time, filter);
+            sql.push_rollup_rows(Rollup::Entity, |sql, table| {
+                sql.push(&format!("{head} {table} r WHERE "))
+                    .push_ranges(ranges)
+                    .push_rollup_filters(Source::Time, filter);
+            });
         }
         Source::Users => {
             // This table has no quarter hours: the ragged ends are counted from the log, where the
             // users' own rows are found through `ix_transaction_user_id_issued_at`.
             let (quarters, whole): (Vec<Range>, Vec<Range>) =
                 ranges.iter().partition(|range| range.grain == Grain::QuarterHour);
-            sql.push("audit_rollup_user_entity r LEFT JOIN users u ON u.id = r.user_id WHERE ")
-                .push_ranges(&whole)
-                .push_rollup_filters(Source::Users, filter);
+            sql.push_rollup_rows(Rollup::UserEntity, |sql, table| {
+                sql.push(&format!("{head} {table} r LEFT JOIN users u ON u.id = r.user_id WHERE "))
+                    .push_ranges(&whole)
+                    .push_rollup_filters(Source::Users, filter);
+            });
             if !quarters.is_empty() {
                 // An insights window is closed, so are its ranges.
                 let bound = |seconds: Option<i64>| {
@@ -149,9 +155,12 @@ pub(super) fn push_chart(sql: &mut Sql, source: Source, filter: &Filter, start: 
             }
             // The table, its join and the system flag are fixed SQL chosen by `source`; every
             // number is bound. `{DAY}` is a constant of the query's shape.
+            let table = source.table(filter);
+            // The compacted rows: a join with the day numbers, so each day's span is an index
+            // range scan.
             sql.push(&format!(
                 "SELECT d.j AS j, {is_system} AS is_system, r.n AS n FROM days d JOIN {table} r ON r.grain = ",
-                table = source.table(filter),
+                table = table.name(),
             ))
             .bind(grain as i64)
             .push(" AND r.bucket >= ")
@@ -160,14 +169,33 @@ pub(super) fn push_chart(sql: &mut Sql, source: Source, filter: &Filter, start: 
             .bind(base + to)
             .push(&format!(" + d.j * {DAY}{join} WHERE TRUE", join = source.join()));
             sql.push_rollup_filters(source, filter);
+            // The deltas not compacted yet (few, and not indexed): each row's day by arithmetic,
+            // kept when it falls in `[B_j + from, B_j + to)` for some day `j` in `0..=N`.
+            let pending = table.pending(sql.dialect.0);
+            sql.push(" UNION ALL SELECT (r.bucket - ")
+                .bind(base + from)
+                .push(&format!(
+                    ") / {DAY} AS j, {is_system} AS is_system, r.n AS n FROM {pending} r{join} WHERE r.grain = ",
+                    join = source.join(),
+                ))
+                .bind(grain as i64)
+                .push(" AND r.bucket >= ")
+                .bind(base + from)
+                .push(" AND r.bucket < ")
+                .bind(base + to + day_count * DAY)
+                .push(" AND (r.bucket - ")
+                .bind(base + from)
+                .push(&format!(") % {DAY} < "))
+                .bind(to - from);
+            sql.push_rollup_filters(source, filter);
         }
         sql.push(") AS m GROUP BY j, is_system), ");
     }
     sql.push("chart AS (SELECT (r.bucket - ")
         .bind(base)
-        .push(&format!(") / {DAY} AS k, {is_system} AS is_system, SUM(r.n) AS n"))
+        .push(&format!(") / {DAY} AS k, r.is_system AS is_system, SUM(r.n) AS n"))
         .push_rollup_scope(source, filter, &[Range { grain: Grain::Day, lo: Some(base), hi: Some(end) }])
-        .push(&format!(" GROUP BY r.bucket, {is_system}"));
+        .push(" GROUP BY r.bucket, r.is_system");
     if shift != 0 {
         sql.push(" UNION ALL SELECT j, is_system, ")
             .bind(-sign)

@@ -1,7 +1,7 @@
 //! The SQL that reads the rollups under the filter: which table, the ranges of a cover, and the
 //! filter's conditions on rollup rows.
 
-use migration::rollup::Grain;
+use migration::rollup::{Grain, Rollup};
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
 use super::cover::{Range, Window, cover};
@@ -23,9 +23,9 @@ impl Source {
         if filter.users.is_empty() { Source::Time } else { Source::Users }
     }
 
-    pub(super) fn table(self, filter: &Filter) -> &'static str {
+    pub(super) fn table(self, filter: &Filter) -> Rollup {
         match self {
-            Source::Time => "audit_rollup_time",
+            Source::Time => Rollup::Time,
             Source::Users => user_table(filter),
         }
     }
@@ -48,11 +48,22 @@ impl Source {
 }
 
 /// The per-user rollup for `filter`: the one without verbs is a fraction of the size.
-pub(super) fn user_table(filter: &Filter) -> &'static str {
-    if filter.actions.is_empty() { "audit_rollup_actor" } else { "audit_rollup_user" }
+pub(super) fn user_table(filter: &Filter) -> Rollup {
+    if filter.actions.is_empty() { Rollup::Actor } else { Rollup::User }
 }
 
 impl Sql {
+    /// Writes the rows of `table` that `arm` selects from both places they live: `arm` writes a
+    /// whole `SELECT … FROM {source} r …` and is called for the compacted table, then (after
+    /// `UNION ALL`) for the deltas the triggers appended since the last compaction. Callers sum the
+    /// rows; a count is the same wherever it is kept.
+    pub(super) fn push_rollup_rows(&mut self, table: Rollup, arm: impl Fn(&mut Sql, &str)) -> &mut Self {
+        arm(self, table.name());
+        self.push(" UNION ALL ");
+        arm(self, &table.pending(self.dialect.0));
+        self
+    }
+
     /// Writes `(… OR …)` selecting the rows of `ranges` in the rollup aliased `r`.
     pub(super) fn push_ranges(&mut self, ranges: &[Range]) -> &mut Self {
         if ranges.is_empty() {
@@ -102,11 +113,20 @@ impl Sql {
         self
     }
 
-    /// Writes `FROM … WHERE …` over the rollup rows of `ranges` in the filter's scope.
+    /// Writes ` FROM (…) r` over the rollup rows of `ranges` in the filter's scope, as rows
+    /// `r.grain, r.bucket, r.is_system, r.n`.
     pub(super) fn push_rollup_scope(&mut self, source: Source, filter: &Filter, ranges: &[Range]) -> &mut Self {
-        self.push(&format!(" FROM {} r{} WHERE ", source.table(filter), source.join()))
+        self.push(" FROM (");
+        self.push_rollup_rows(source.table(filter), |sql, table| {
+            sql.push(&format!(
+                "SELECT r.grain AS grain, r.bucket AS bucket, {is_system} AS is_system, r.n AS n FROM {table} r{join} WHERE ",
+                is_system = source.is_system(),
+                join = source.join(),
+            ))
             .push_ranges(ranges)
-            .push_rollup_filters(source, filter)
+            .push_rollup_filters(source, filter);
+        });
+        self.push(") r")
     }
 }
 
