@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use migration::{Migrator, MigratorTrait};
+use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
@@ -74,5 +74,13 @@ pub async fn analyze(db: &DatabaseConnection) -> Result<(), DbErr> {
 
 /// Applies pending migrations; a no-op on an up-to-date database.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if SchemaManager::new(db).has_table("seaql_migrations").await? {
+        // For a while the third migration recorded itself as `mod` (the name its file gave it);
+        // under its real name it would run again. Databases migrated then are told its name.
+        db.execute_unprepared(
+            "UPDATE seaql_migrations SET version = 'm20261126_000003_create_audit_rollups' WHERE version = 'mod'",
+        )
+        .await?;
+    }
     Migrator::up(db, None).await
 }

@@ -198,3 +198,21 @@ async fn taking_the_delta_migration_back_folds_what_is_pending() {
     assert_eq!(fast.total_actions, 13);
     assert_eq!(fast, audit::insights_by_path(db, &filter, Path::Plain).await.expect("plain"));
 }
+
+#[tokio::test]
+async fn a_database_that_recorded_the_third_migration_as_mod_migrates_cleanly() {
+    let test_db = TestDb::new().await;
+    let db = &test_db.db;
+    handmade_log(db).await;
+    migration::rollup::compact(db).await.expect("fold");
+    db.execute_unprepared(
+        "UPDATE seaql_migrations SET version = 'mod' WHERE version = 'm20261126_000003_create_audit_rollups'",
+    )
+    .await
+    .expect("record the old name");
+    // Without the rename the third migration would run again: fail on PostgreSQL, whose triggers
+    // it would create a second time, and backfill the log a second time on SQLite.
+    audit_gateway::db::migrate(db).await.expect("migrate");
+    assert!(Migrator::get_pending_migrations(db).await.expect("status").is_empty());
+    assert_eq!(scalar(db, "SELECT CAST(SUM(n) AS BIGINT) FROM audit_rollup_time WHERE grain = 2").await, 11);
+}
