@@ -7,13 +7,17 @@
 //! one it uses a temporary SQLite file. Shapes:
 //! - *request*: one database transaction per request, as an application writes its log: one
 //!   `transaction` row and two `activity` rows, one `INSERT` each, then `COMMIT`; with 1 and with 8
-//!   writers at once (the triggers' upserts meet on the same current-bucket rows);
+//!   writers at once;
 //! - *batch*: one `INSERT` of 1,000 activities (an import, a replay).
+//!
+//! With the triggers on, the rollup deltas are folded in every second meanwhile, as the serving
+//! gateway does, so the writers meet the folding's locks and I/O too.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
+use audit_gateway::compaction;
 use audit_gateway::db::{self, DbConfig};
 use clap::Parser;
 use migration::rollup;
@@ -70,7 +74,13 @@ async fn main() {
         for _ in 0..args.rounds {
             for triggers in [false, true] {
                 set_triggers(&db, backend, triggers).await;
+                // With the triggers, the gateway folds their deltas in meanwhile, as it does in
+                // production (every second by default).
+                let folding = triggers.then(|| compaction::spawn(db.clone(), Duration::from_secs(1)));
                 let rate = measure(&url, shape, writers, seconds, &next_id).await;
+                if let Some(folding) = folding {
+                    folding.abort();
+                }
                 if triggers {
                     with.push(rate)
                 } else {

@@ -128,7 +128,7 @@ pub async fn chart_by_path(
         return Ok(buckets);
     }
     let whole_days = buckets.iter().all(|bucket| bucket.start == filter.day_start_utc(bucket.first_day));
-    let rows = if path == Path::Fastest && rollup::covers(filter) && whole_days && filter.first_day.is_some() {
+    let rows = if path == Path::Fastest && rollup::covers_days(filter) && whole_days && filter.first_day.is_some() {
         // Day `k` of the window belongs to the bucket holding its date.
         let mut bucket_of_day = Vec::new();
         for (b, bucket) in buckets.iter().enumerate() {

@@ -25,7 +25,7 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
 
 /// [`insights`], computed the way `path` says (tests compare the paths).
 pub async fn insights_by_path(db: &DatabaseConnection, filter: &Filter, path: Path) -> Result<Insights, DbErr> {
-    if path == Path::Fastest && rollup::covers(filter) {
+    if path == Path::Fastest && rollup::covers_days(filter) {
         rollup::insights(db, filter).await
     } else {
         plain(db, filter).await

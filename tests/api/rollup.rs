@@ -80,6 +80,20 @@ fn generated_filter(rng: &mut StdRng, purpose: Purpose) -> FilterInput {
     // Both sides of UTC, the extremes, half and three-quarter hours, and one that no time zone has
     // (which the plain path must answer).
     let offset = [0, 300, -60, -330, 345, -345, 840, -840, 570, -525, 7][rng.random_range(0..11)];
+    // Or a zone (with offset 0): summer time in either hemisphere, half and quarter hours, a
+    // 30-minute summer shift, a midnight that does not exist.
+    let zones = [
+        "Europe/Berlin",
+        "America/New_York",
+        "Asia/Kathmandu",
+        "Australia/Lord_Howe",
+        "America/Havana",
+        "America/Santiago",
+        "Asia/Kolkata",
+        "UTC",
+    ];
+    let time_zone = rng.random_bool(0.3).then(|| zones[rng.random_range(0..zones.len())]);
+    let offset = if time_zone.is_some() { 0 } else { offset };
     let end = NaiveDate::from_ymd_opt(2026, 4, 12).expect("date") - chrono::Days::new(rng.random_range(0..100));
     let (start_date, end_date, timeframe) = match rng.random_range(0..5) {
         0 => (None, Some(end), Some([Timeframe::Week, Timeframe::Month, Timeframe::Quarter][rng.random_range(0..3)])),
@@ -98,7 +112,7 @@ fn generated_filter(rng: &mut StdRng, purpose: Purpose) -> FilterInput {
         offset: Some(offset),
         include_internal: Some(rng.random_bool(0.5)),
         object_types: Vec::new(),
-        time_zone: None,
+        time_zone: time_zone.and_then(audit_gateway::filter::parse_time_zone),
         unparsed: Vec::new(),
     }
 }
@@ -124,11 +138,13 @@ async fn the_rollups_give_exactly_the_plain_figures() {
     let mut rng = StdRng::seed_from_u64(2026);
     let (mut fast_insights, mut fast_lists, mut seeks) = (0, 0, 0);
 
+    same_days_in_every_zone(db, now).await;
     for round in 0..60 {
         if round == 30 {
             // Half the comparisons read pending deltas beside the tables, half the tables alone.
             assert!(compact(db).await > 0, "the changes after the fact left deltas");
             assert_eq!(pending(db).await, 0);
+            same_days_in_every_zone(db, now).await;
         }
         let input = generated_filter(&mut rng, Purpose::Insights);
         let filter = Filter::parse(input.clone(), Purpose::Insights, now).expect("insights filter");
@@ -177,6 +193,40 @@ async fn the_rollups_give_exactly_the_plain_figures() {
     assert!(fast_insights >= 45, "only {fast_insights} insights came from the rollups");
     assert!(fast_lists >= 40, "only {fast_lists} lists came from the rollups");
     assert!(seeks >= 20, "only {seeks} pages were seeks");
+}
+
+/// Insights and weekly and monthly charts in zones whose clocks change inside the generated log
+/// (New York and Havana on 2026-03-08, Berlin on 03-29) or at its end (Lord Howe and Santiago on
+/// 04-05), and in zones that keep a half- or three-quarter-hour offset all year.
+async fn same_days_in_every_zone(db: &DatabaseConnection, now: chrono::DateTime<Utc>) {
+    let zones = [
+        "America/New_York",
+        "America/Havana",
+        "Europe/Berlin",
+        "Australia/Lord_Howe",
+        "America/Santiago",
+        "Asia/Kathmandu",
+        "Asia/Kolkata",
+    ];
+    for zone in zones {
+        let input = FilterInput {
+            start_date: NaiveDate::from_ymd_opt(2026, 2, 20),
+            end_date: NaiveDate::from_ymd_opt(2026, 4, 6),
+            time_zone: audit_gateway::filter::parse_time_zone(zone),
+            ..Default::default()
+        };
+        let filter = Filter::parse(input, Purpose::Insights, now).expect("zone filter");
+        assert!(rollup::covers_days(&filter), "{zone}");
+        let plain = audit::insights_by_path(db, &filter, Path::Plain).await.expect("plain insights");
+        let fast = audit::insights_by_path(db, &filter, Path::Fastest).await.expect("fast insights");
+        assert_same_insights(&fast, &plain, zone);
+        for interval in [audit::Interval::Week, audit::Interval::Month] {
+            let buckets = audit::chart::buckets(&filter, interval, chrono::Weekday::Mon).expect("buckets");
+            let plain = audit::chart_by_path(db, &filter, buckets.clone(), Path::Plain).await.expect("plain chart");
+            let fast = audit::chart_by_path(db, &filter, buckets, Path::Fastest).await.expect("fast chart");
+            assert_eq!(fast, plain, "{interval:?} in {zone}");
+        }
+    }
 }
 
 /// Folds the pending deltas into the rollup tables; how many there were.

@@ -1,11 +1,10 @@
 //! Chart buckets of whole local days (days, weeks, months, quarters) from the rollups: the daily
-//! counts the insights' chart computes ([`super::insights`]'s `push_chart`), summed per bucket in
+//! counts the insights' chart computes ([`super::local_days`]), summed per bucket in
 //! the same statement through a map of day indexes to bucket indexes.
 
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
-use super::cover::Window;
-use super::insights::push_chart;
+use super::local_days::{boundaries, push_day_counts};
 use super::scope::Source;
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
@@ -24,11 +23,10 @@ pub(crate) async fn day_buckets(
     filter: &Filter,
     bucket_of_day: &[i64],
 ) -> Result<Vec<BucketRow>, DbErr> {
-    let start = Window::of(filter).start.ok_or_else(|| DbErr::Custom("a chart needs a closed window".into()))?;
-    let day_count = i64::try_from(bucket_of_day.len()).map_err(|_| DbErr::Custom("window too long".into()))?;
+    let boundaries = boundaries(filter).ok_or_else(|| DbErr::Custom("a chart needs quarter-hour days".into()))?;
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("WITH RECURSIVE ");
-    push_chart(&mut sql, Source::of(filter), filter, start, day_count);
+    push_day_counts(&mut sql, Source::of(filter), filter, &boundaries);
     sql.push(", buckets(k, b) AS (VALUES ");
     for (k, bucket) in bucket_of_day.iter().enumerate() {
         let k = i64::try_from(k).map_err(|_| DbErr::Custom("window too long".into()))?;

@@ -3,26 +3,31 @@
 //!
 //! A window `[start, end)` in UTC seconds is split into a **cover**: whole calendar months in the
 //! middle, whole UTC days around them, and 15-minute buckets at the two ragged ends (a local
-//! midnight falls on a quarter hour whenever the offset is a multiple of 15 minutes). Summing the
-//! cover's rows gives exactly the count over the window. The chart needs a count per *local* day,
-//! which in general contains no whole UTC day; it is the UTC day nearest to it, minus the quarter
-//! hours at one end plus those at the other (`insights.rs`, `push_chart`).
+//! midnight falls on a quarter hour in every fixed offset that is a multiple of 15 minutes and in
+//! every time zone in use today). Summing the cover's rows gives exactly the count over the window.
+//! The chart needs a count per *local* day, which in general contains no whole UTC day, and in a
+//! zone is not always 24 hours long: it is the UTC day nearest to it, minus the span between the
+//! two midnights at one end plus the same at the other (`local_days`).
+//!
+//! Every table is read together with the deltas the triggers appended since the last compaction
+//! (`scope`'s `push_rollup_rows`), so a row committed a moment ago counts.
 //!
 //! What the rollups cannot answer goes to the plain path in `insights.rs`/`list.rs`, which is also
-//! the reference the differential tests compare against:
-//! offsets that are not a multiple of 15 minutes (no real time zone has one today), and filters on
-//! object types. Under a
-//! `users` filter the figures come from the per-user tables, and the top entity type from a per-user
-//! table of whole days and months plus those users' own rows at the window's ragged ends.
+//! the reference the differential tests compare against: windows or days that do not start on a
+//! quarter hour (offsets like 7 minutes, zones' local mean time before standard time), and filters
+//! on object types. Under a `users` filter the figures come from the per-user tables, and the top
+//! entity type from a per-user table of whole days and months plus those users' own rows at the
+//! window's ragged ends.
 //!
 //! The code, by concern: `cover` splits a window into rollup ranges, `scope` writes the SQL
-//! that reads them under the filter, `seek` locates deep pages and `insights` computes every
-//! figure in one statement.
+//! that reads them under the filter, `local_days` counts per local day, `seek` locates deep pages
+//! and `insights` computes every figure in one statement.
 
 pub mod chart;
 mod cover;
 pub mod facets;
 mod insights;
+mod local_days;
 mod scope;
 mod seek;
 
@@ -31,12 +36,22 @@ pub use insights::insights;
 pub use scope::count;
 pub use seek::{Seek, seek, seek_page};
 
+use migration::rollup::QUARTER_HOUR;
+
 use crate::filter::Filter;
 
-/// Whether the rollups can answer figures for `filter`: a fixed offset whose window bounds fall on
-/// quarter hours, and no `object_types` filter (only the entity tables keep object types, and they
-/// cannot answer the chart, the actors or a page's position). IANA zones, whose days are not all
-/// 24 hours long, take the plain path for now.
+/// Whether the rollups can count `filter`'s scope over its window (totals, pages, facets): no
+/// `object_types` filter (only the entity tables keep object types, and they cannot answer the
+/// chart, the actors or a page's position), and window bounds on quarter hours (a bucket cannot be
+/// split). Every fixed offset that is a multiple of 15 minutes and every zone in use today.
 pub fn covers(filter: &Filter) -> bool {
-    filter.offset_minutes % 15 == 0 && filter.object_types.is_empty() && filter.time_zone.is_none()
+    let Window { start, end } = Window::of(filter);
+    let on_quarter_hour = |bound: Option<i64>| bound.is_none_or(|seconds| seconds.rem_euclid(QUARTER_HOUR) == 0);
+    filter.object_types.is_empty() && on_quarter_hour(start) && on_quarter_hour(end)
+}
+
+/// Whether they can also count every local day of the window (the insights, the chart): every
+/// day's start on a quarter hour too. (Zones' historical local mean times are not.)
+pub fn covers_days(filter: &Filter) -> bool {
+    covers(filter) && local_days::boundaries(filter).is_some()
 }
