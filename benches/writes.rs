@@ -11,7 +11,8 @@
 //! - *batch*: one `INSERT` of 1,000 activities (an import, a replay).
 //!
 //! With the triggers on, the rollup deltas are folded in every second meanwhile, as the serving
-//! gateway does, so the writers meet the folding's locks and I/O too.
+//! gateway does, so the writers meet the folding's locks, CPU and I/O too (`--fold-every-ms 0`
+//! leaves them pending, to see the triggers' own cost).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -37,6 +38,10 @@ struct Args {
     /// Measurements per shape and mode (alternating with and without triggers).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Milliseconds between foldings of the rollup deltas while the triggers are on (the gateway's
+    /// `--compact-every-ms`); 0 leaves them pending, which shows the triggers' own cost.
+    #[arg(long, default_value_t = 1_000)]
+    fold_every_ms: u64,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -76,7 +81,8 @@ async fn main() {
                 set_triggers(&db, backend, triggers).await;
                 // With the triggers, the gateway folds their deltas in meanwhile, as it does in
                 // production (every second by default).
-                let folding = triggers.then(|| compaction::spawn(db.clone(), Duration::from_secs(1)));
+                let folding = (triggers && args.fold_every_ms > 0)
+                    .then(|| compaction::spawn(db.clone(), Duration::from_millis(args.fold_every_ms)));
                 let rate = measure(&url, shape, writers, seconds, &next_id).await;
                 if let Some(folding) = folding {
                     folding.abort();
