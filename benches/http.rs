@@ -126,6 +126,12 @@ fn shapes(end: NaiveDate, users: &[i64]) -> Vec<Shape> {
         "query Dashboard($filter: ActivityFilter) {{ activityInsights(filter: $filter) {{ {INSIGHTS_FIELDS} }} \
          activity(filter: $filter, page: {{ size: 50 }}) {{ {PAGE_FIELDS} }} }}"
     );
+    // The audit page: cards, a weekly chart and the first page, in the viewer's zone.
+    let zone_dashboard = format!(
+        "query ZoneDashboard($filter: ActivityFilter) {{ activityInsights(filter: $filter) {{ {INSIGHTS_FIELDS} \
+         chart(interval: WEEK) {{ start firstDay lastDay userCount systemCount }} }} \
+         activity(filter: $filter, page: {{ size: 50 }}) {{ {PAGE_FIELDS} }} }}"
+    );
     let filter = |timeframe: &str| serde_json::json!({ "timeframe": timeframe, "endDate": end.to_string() });
     let filtered = serde_json::json!({
         "timeframe": "YEAR", "endDate": end.to_string(), "users": users, "actions": ["update", "delete"],
@@ -186,6 +192,29 @@ fn shapes(end: NaiveDate, users: &[i64]) -> Vec<Shape> {
         Shape {
             name: "6. insights, year, offset -345 (REST)",
             request: Request::Get(format!("/api/activity/insights?timeframe=year&report_date={end}&offset=-345")),
+        },
+        Shape {
+            name: "7. insights, year, Europe/Berlin (REST)",
+            request: Request::Get(format!(
+                "/api/activity/insights?timeframe=year&report_date={end}&time_zone=Europe/Berlin"
+            )),
+        },
+        Shape {
+            name: "7. insights, year, Asia/Kathmandu (REST)",
+            request: Request::Get(format!(
+                "/api/activity/insights?timeframe=year&report_date={end}&time_zone=Asia/Kathmandu"
+            )),
+        },
+        Shape {
+            name: "7. dashboard, year, Europe/Berlin, chart by week (GraphQL)",
+            request: Request::graphql(
+                &zone_dashboard,
+                serde_json::json!({ "filter": { "timeframe": "YEAR", "endDate": end.to_string(), "timeZone": "Europe/Berlin" } }),
+            ),
+        },
+        Shape {
+            name: "7. facets, year (REST)",
+            request: Request::Get(format!("/api/activity/facets?timeframe=year&end_date={end}")),
         },
     ]
 }

@@ -98,6 +98,23 @@ async fn rollups_rebuild_catches_up_with_rows_written_past_the_triggers() {
     assert_eq!(total(Path::Fastest).await, Some(12));
 }
 
+#[tokio::test]
+async fn rollups_compact_folds_the_pending_deltas() {
+    let test_db = TestDb::new().await;
+    let db = &test_db.db;
+    handmade_log(db).await; // through the triggers: 11 activities, pending
+    let pending = "SELECT COUNT(*) FROM audit_rollup_delta";
+    let folded = "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM audit_rollup_time WHERE grain = 2";
+    assert!(scalar(db, pending).await > 0);
+    assert_eq!(scalar(db, folded).await, 0);
+
+    let (ok, _, stderr) = run(&test_db, &["rollups", "compact"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("pending deltas folded in"), "{stderr}");
+    assert_eq!(scalar(db, pending).await, 0);
+    assert_eq!(scalar(db, folded).await, 11);
+}
+
 /// The migrations not yet applied to `db`, read without creating anything.
 async fn pending_migrations(db: &sea_orm::DatabaseConnection) -> usize {
     use migration::MigratorTrait;
