@@ -2,10 +2,12 @@
 //! caller's calendar, oldest first, the first and last clipped to the window, each with its user
 //! and system actions. The buckets' UTC spans are calendar arithmetic (here, through
 //! [`Filter::day_start_utc`], so zones' 23- and 25-hour days count right); the counting is one
-//! grouped statement in the database: buckets of whole days sum the rollups' daily counts where
-//! they can answer, otherwise each row of the log finds its bucket among the spans.
+//! grouped statement in the database: buckets of whole days sum the rollups' daily counts, hours
+//! the rollups' hours or quarter hours, where the rollups can answer; otherwise each row of the
+//! log finds its bucket among the spans.
 
 use chrono::{Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta, Weekday};
+use migration::rollup::QUARTER_HOUR;
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult as _};
 
 use super::rollup::chart::BucketRow;
@@ -137,6 +139,11 @@ pub async fn chart_by_path(
             bucket_of_day.extend(std::iter::repeat_n(b, usize::try_from(days).unwrap_or(0)));
         }
         rollup::chart::day_buckets(db, filter, &bucket_of_day).await?
+    } else if let Some(spans) = quarter_hour_spans(&buckets)
+        && path == Path::Fastest
+        && rollup::covers(filter)
+    {
+        rollup::chart::span_buckets(db, filter, &spans).await?
     } else {
         plain(db, filter, &buckets).await?
     };
@@ -149,6 +156,20 @@ pub async fn chart_by_path(
         bucket.user_count = row.n - row.m;
     }
     Ok(buckets)
+}
+
+/// The buckets' spans in seconds since the epoch, if they all start and end on quarter hours
+/// (the rollups' finest grain).
+fn quarter_hour_spans(buckets: &[Bucket]) -> Option<Vec<(i64, i64)>> {
+    let seconds = |at: NaiveDateTime| at.and_utc().timestamp();
+    let on_quarter_hour = |at: NaiveDateTime| seconds(at).rem_euclid(QUARTER_HOUR) == 0;
+    buckets
+        .iter()
+        .map(|bucket| {
+            (on_quarter_hour(bucket.start) && on_quarter_hour(bucket.end))
+                .then(|| (seconds(bucket.start), seconds(bucket.end)))
+        })
+        .collect()
 }
 
 /// The counts per bucket from the log: each row finds its bucket among the spans.

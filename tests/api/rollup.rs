@@ -195,7 +195,7 @@ async fn the_rollups_give_exactly_the_plain_figures() {
     assert!(seeks >= 20, "only {seeks} pages were seeks");
 }
 
-/// Insights and weekly and monthly charts in zones whose clocks change inside the generated log
+/// Insights, weekly and monthly charts and hours in zones whose clocks change inside the generated log
 /// (New York and Havana on 2026-03-08, Berlin on 03-29) or at its end (Lord Howe and Santiago on
 /// 04-05), and in zones that keep a half- or three-quarter-hour offset all year.
 async fn same_days_in_every_zone(db: &DatabaseConnection, now: chrono::DateTime<Utc>) {
@@ -225,6 +225,24 @@ async fn same_days_in_every_zone(db: &DatabaseConnection, now: chrono::DateTime<
             let plain = audit::chart_by_path(db, &filter, buckets.clone(), Path::Plain).await.expect("plain chart");
             let fast = audit::chart_by_path(db, &filter, buckets, Path::Fastest).await.expect("fast chart");
             assert_eq!(fast, plain, "{interval:?} in {zone}");
+        }
+        // Hours around the clock changes of March 8th and 29th (days of 23 hours), and hours of
+        // half- and three-quarter-hour zones, with and without a `users` filter (the per-user
+        // tables have quarter hours only).
+        let windows = [(7, 9, vec![]), (28, 30, vec![]), (7, 9, vec![2, 3]), (28, 30, vec![2, 3])];
+        for (first, last, users) in windows {
+            let input = FilterInput {
+                start_date: NaiveDate::from_ymd_opt(2026, 3, first),
+                end_date: NaiveDate::from_ymd_opt(2026, 3, last),
+                time_zone: audit_gateway::filter::parse_time_zone(zone),
+                users,
+                ..Default::default()
+            };
+            let filter = Filter::parse(input, Purpose::Insights, now).expect("hour filter");
+            let buckets = audit::chart::buckets(&filter, audit::Interval::Hour, chrono::Weekday::Mon).expect("hours");
+            let plain = audit::chart_by_path(db, &filter, buckets.clone(), Path::Plain).await.expect("plain hours");
+            let fast = audit::chart_by_path(db, &filter, buckets, Path::Fastest).await.expect("fast hours");
+            assert_eq!(fast, plain, "hours in {zone} for users {:?}", filter.users);
         }
     }
 }

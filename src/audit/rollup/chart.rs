@@ -1,7 +1,8 @@
-//! Chart buckets of whole local days (days, weeks, months, quarters) from the rollups: the daily
-//! counts the insights' chart computes ([`super::local_days`]), summed per bucket in
-//! the same statement through a map of day indexes to bucket indexes.
+//! Chart buckets from the rollups. Buckets of whole local days (days, weeks, months, quarters) sum
+//! the daily counts the insights' chart computes ([`super::local_days`]) in the same statement,
+//! through a map of day indexes to bucket indexes. Shorter buckets (hours) are read span by span.
 
+use migration::rollup::{Grain, HOUR};
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
 use super::local_days::{boundaries, push_day_counts};
@@ -37,5 +38,44 @@ pub(crate) async fn day_buckets(
          CAST(SUM(CASE WHEN c.is_system = 1 THEN c.n ELSE 0 END) AS BIGINT) AS m \
          FROM chart c JOIN buckets b ON b.k = c.k GROUP BY b.b",
     );
+    BucketRow::find_by_statement(sql.into_statement()).all(db).await
+}
+
+/// `(bucket, actions, system actions)` rows for the buckets `spans[k]`: half-open UTC spans in
+/// seconds, on quarter hours, oldest first and not overlapping (a chart's hours: at most 744).
+/// Each is an index range scan of the rollup's quarter hours, or of the time table's hours when
+/// every span is whole hours; buckets without actions have no row.
+pub(crate) async fn span_buckets(
+    db: &DatabaseConnection,
+    filter: &Filter,
+    spans: &[(i64, i64)],
+) -> Result<Vec<BucketRow>, DbErr> {
+    let (Some(&(first, _)), Some(&(_, last))) = (spans.first(), spans.last()) else { return Ok(Vec::new()) };
+    let source = Source::of(filter);
+    let whole_hours = source == Source::Time && spans.iter().all(|&(lo, hi)| lo % HOUR == 0 && hi % HOUR == 0);
+    let grain = if whole_hours { Grain::Hour } else { Grain::QuarterHour };
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("WITH spans(k, lo, hi) AS (VALUES ");
+    for (k, &(lo, hi)) in (0_i64..).zip(spans) {
+        sql.push(if k == 0 { "(" } else { ", (" }).bind(k).push(", ").bind(lo).push(", ").bind(hi).push(")");
+    }
+    sql.push(
+        ") SELECT c.k AS k, CAST(SUM(c.n) AS BIGINT) AS n, \
+         CAST(SUM(CASE WHEN c.is_system = 1 THEN c.n ELSE 0 END) AS BIGINT) AS m FROM (",
+    );
+    sql.push_rollup_rows(source.table(filter), |sql, table| {
+        // The table, its join and the system flag are fixed SQL chosen by `source`.
+        sql.push(&format!(
+            "SELECT s.k AS k, {is_system} AS is_system, r.n AS n FROM spans s JOIN {table} r ON r.grain = ",
+            is_system = source.is_system(),
+        ))
+        .bind(grain as i64)
+        .push(&format!(" AND r.bucket >= s.lo AND r.bucket < s.hi{join} WHERE r.bucket >= ", join = source.join()))
+        .bind(first)
+        .push(" AND r.bucket < ")
+        .bind(last);
+        sql.push_rollup_filters(source, filter);
+    });
+    sql.push(") c GROUP BY c.k");
     BucketRow::find_by_statement(sql.into_statement()).all(db).await
 }

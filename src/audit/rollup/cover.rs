@@ -123,6 +123,127 @@ pub fn cover(window: Window, coarsest: Grain) -> Vec<Range> {
     ranges
 }
 
+/// A cover that may subtract: the rows of `add` minus those of `subtract` are exactly the window's.
+/// Sums (totals, actors, facets) read it; the seek, which walks buckets, reads [`cover`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignedCover {
+    pub add: Vec<Range>,
+    pub subtract: Vec<Range>,
+}
+
+impl SignedCover {
+    /// Ranges that are only added.
+    pub fn of(add: Vec<Range>) -> Self {
+        SignedCover { add, subtract: Vec::new() }
+    }
+
+    /// Every range, added or subtracted: the rows to read.
+    pub fn all(&self) -> Vec<Range> {
+        self.add.iter().chain(&self.subtract).copied().collect()
+    }
+}
+
+/// Like [`cover`] to months, but an end of the window late in its month is read as that month
+/// minus the days after the end, and an end late in its day as that day minus the quarter hours
+/// after it (mirrored at the start), whichever has fewer buckets. Each bucket is a row per user in
+/// the per-user tables: a year up to the 26th reads one month row and four day rows per user
+/// instead of 25 day rows, and a year in Berlin (local midnight 22:00 UTC in summer) a month, a
+/// day and 8 quarter hours instead of 29 days and 88 quarter hours.
+pub fn signed_cover(window: Window) -> SignedCover {
+    let plain = || SignedCover { add: cover(window, Grain::Month), subtract: Vec::new() };
+    let (Some(start), Some(end)) = (window.start, window.end) else { return plain() };
+    let (day_lo, day_hi) = (ceil_to(start, DAY), floor_to(end, DAY));
+    if day_lo >= day_hi {
+        return plain();
+    }
+    let (Some(month_lo), Some(month_hi)) = (ceil_month(day_lo), floor_month(day_hi)) else { return plain() };
+    let mut signed = SignedCover::default();
+    // The middle: whole months, or whole days when no month fits.
+    let (inner_lo, inner_hi) = if month_lo < month_hi {
+        signed.add.push(Range { grain: Grain::Month, lo: Some(month_lo), hi: Some(month_hi) });
+        (month_lo, month_hi)
+    } else {
+        signed.add.push(Range { grain: Grain::Day, lo: Some(day_lo), hi: Some(day_hi) });
+        (day_lo, day_hi)
+    };
+    // `[start, inner_lo)`: days `[day_lo, inner_lo)` and quarter hours `[start, day_lo)`, or the
+    // month holding `start` minus what precedes `start` in it.
+    let months_inside = month_lo < month_hi;
+    match floor_month(start) {
+        Some(month) if months_inside && month < start && 1 + edge_cost(month, start) < edge_cost(start, inner_lo) => {
+            signed.add.push(Range { grain: Grain::Month, lo: Some(month), hi: Some(inner_lo) });
+            push_span(&mut signed.subtract, &mut signed.add, month, start);
+        }
+        _ => push_span(&mut signed.add, &mut signed.subtract, start, inner_lo),
+    }
+    // `[inner_hi, end)`, mirrored: or the month holding `end` minus what follows `end` in it.
+    let next_month = if months_inside { bucket_end(Grain::Month, inner_hi) } else { None };
+    match next_month {
+        Some(next) if inner_hi < end && end < next && 1 + edge_cost(end, next) < edge_cost(inner_hi, end) => {
+            signed.add.push(Range { grain: Grain::Month, lo: Some(inner_hi), hi: Some(next) });
+            push_span(&mut signed.subtract, &mut signed.add, end, next);
+        }
+        _ => push_span(&mut signed.add, &mut signed.subtract, inner_hi, end),
+    }
+    signed
+}
+
+/// Buckets read for `[lo, hi)` (inside one month, `lo` or `hi` on a day or month boundary) by
+/// [`push_span`].
+fn edge_cost(lo: i64, hi: i64) -> i64 {
+    let (day_lo, day_hi) = (ceil_to(lo, DAY), floor_to(hi, DAY));
+    if day_lo > day_hi {
+        return quarter_cost(lo, hi);
+    }
+    (day_hi - day_lo) / DAY + quarter_cost(lo, day_lo) + quarter_cost(day_hi, hi)
+}
+
+/// Buckets read for `[lo, hi)`, less than a day: its quarter hours, or the day minus the others.
+fn quarter_cost(lo: i64, hi: i64) -> i64 {
+    let quarters = (hi - lo) / QUARTER_HOUR;
+    quarters.min(1 + (DAY / QUARTER_HOUR - quarters))
+}
+
+/// Adds `[lo, hi)` (inside one month) to `into` as whole days and quarter hours, where a stretch of
+/// quarter hours inside one day may instead be that day minus its other quarter hours (those go to
+/// `against`).
+fn push_span(into: &mut Vec<Range>, against: &mut Vec<Range>, lo: i64, hi: i64) {
+    if lo >= hi {
+        return;
+    }
+    let (day_lo, day_hi) = (ceil_to(lo, DAY), floor_to(hi, DAY));
+    if day_lo > day_hi {
+        // Inside one day.
+        push_quarters(into, against, lo, hi);
+        return;
+    }
+    push_quarters(into, against, lo, day_lo);
+    if day_lo < day_hi {
+        into.push(Range { grain: Grain::Day, lo: Some(day_lo), hi: Some(day_hi) });
+    }
+    push_quarters(into, against, day_hi, hi);
+}
+
+/// Adds `[lo, hi)`, inside one day, as its quarter hours or as the day minus the rest of it.
+fn push_quarters(into: &mut Vec<Range>, against: &mut Vec<Range>, lo: i64, hi: i64) {
+    if lo >= hi {
+        return;
+    }
+    let quarters = (hi - lo) / QUARTER_HOUR;
+    if quarters <= 1 + (DAY / QUARTER_HOUR - quarters) {
+        into.push(Range { grain: Grain::QuarterHour, lo: Some(lo), hi: Some(hi) });
+        return;
+    }
+    let day = floor_to(lo, DAY);
+    into.push(Range { grain: Grain::Day, lo: Some(day), hi: Some(day + DAY) });
+    if day < lo {
+        against.push(Range { grain: Grain::QuarterHour, lo: Some(day), hi: Some(lo) });
+    }
+    if hi < day + DAY {
+        against.push(Range { grain: Grain::QuarterHour, lo: Some(hi), hi: Some(day + DAY) });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +327,78 @@ mod tests {
         let quarters = cover(window("2026-03-01 00:00", "2026-03-02 00:00"), Grain::QuarterHour);
         assert_eq!(quarters, vec![range(Grain::QuarterHour, "2026-03-01 00:00", "2026-03-02 00:00")]);
         assert!(cover(window("2026-03-02 00:00", "2026-03-02 00:00"), Grain::Month).is_empty());
+    }
+
+    #[test]
+    fn a_year_in_berlin_subtracts_the_last_two_hours_of_june() {
+        // 2025-07-01 … 2026-06-30 local at UTC+2.
+        let signed = signed_cover(window("2025-06-30 22:00", "2026-06-30 22:00"));
+        assert_eq!(
+            signed.add,
+            vec![
+                range(Grain::Month, "2025-07-01 00:00", "2026-06-01 00:00"),
+                range(Grain::QuarterHour, "2025-06-30 22:00", "2025-07-01 00:00"),
+                range(Grain::Month, "2026-06-01 00:00", "2026-07-01 00:00"),
+            ]
+        );
+        assert_eq!(signed.subtract, vec![range(Grain::QuarterHour, "2026-06-30 22:00", "2026-07-01 00:00")]);
+    }
+
+    #[test]
+    fn a_year_up_to_the_26th_is_the_month_minus_four_days() {
+        let signed = signed_cover(window("2025-11-27 00:00", "2026-11-27 00:00"));
+        assert_eq!(
+            signed.add,
+            vec![
+                range(Grain::Month, "2025-12-01 00:00", "2026-11-01 00:00"),
+                range(Grain::Day, "2025-11-27 00:00", "2025-12-01 00:00"),
+                range(Grain::Month, "2026-11-01 00:00", "2026-12-01 00:00"),
+            ]
+        );
+        assert_eq!(signed.subtract, vec![range(Grain::Day, "2026-11-27 00:00", "2026-12-01 00:00")]);
+    }
+
+    #[test]
+    fn a_signed_cover_holds_each_quarter_hour_of_the_window_once() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(2_026);
+        // Windows on quarter hours across 2023–2025, over month, year and leap-day boundaries.
+        let base = at("2023-01-01 00:00") / QUARTER_HOUR;
+        for _ in 0..300 {
+            let start = base + rng.random_range(0..3 * 35_040);
+            let end = start + rng.random_range(0..500 * 96);
+            let signed = signed_cover(Window { start: Some(start * QUARTER_HOUR), end: Some(end * QUARTER_HOUR) });
+            // How often each quarter hour from two months before to two months after is held.
+            let (from, to) = (start - 62 * 96, end + 62 * 96);
+            let mut held = vec![0_i64; usize::try_from(to - from).unwrap_or(0)];
+            for (ranges, sign) in [(&signed.add, 1), (&signed.subtract, -1)] {
+                for range in ranges {
+                    let (lo, hi) = (range.lo.unwrap_or(0) / QUARTER_HOUR, range.hi.unwrap_or(0) / QUARTER_HOUR);
+                    assert!(from <= lo && hi <= to, "{range:?} far outside the window");
+                    for q in lo..hi {
+                        held[usize::try_from(q - from).unwrap_or(0)] += sign;
+                    }
+                }
+            }
+            for (q, n) in (from..).zip(&held) {
+                let expected = i64::from((start..end).contains(&q));
+                assert_eq!(*n, expected, "quarter hour {q} in window {start}..{end}: {signed:?}");
+            }
+            // Never more buckets than the plain cover's.
+            let count = |ranges: &[Range]| -> i64 {
+                ranges
+                    .iter()
+                    .map(|r| match r.grain {
+                        Grain::Month => 12 * (r.hi.unwrap_or(0) - r.lo.unwrap_or(0)) / (365 * DAY) + 1,
+                        Grain::Day => (r.hi.unwrap_or(0) - r.lo.unwrap_or(0)) / DAY,
+                        _ => (r.hi.unwrap_or(0) - r.lo.unwrap_or(0)) / QUARTER_HOUR,
+                    })
+                    .sum()
+            };
+            let plain =
+                cover(Window { start: Some(start * QUARTER_HOUR), end: Some(end * QUARTER_HOUR) }, Grain::Month);
+            assert!(count(&signed.all()) <= count(&plain) + 2, "{signed:?} against {plain:?}");
+        }
     }
 
     #[test]

@@ -3,10 +3,10 @@
 //! the ragged ends), users from the per-user tables. Each takes the scope its caller gives it: the
 //! filter without the facet's own field.
 
-use migration::rollup::{Grain, Rollup};
+use migration::rollup::Rollup;
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
-use super::cover::{Window, cover};
+use super::cover::{Window, signed_cover};
 use super::insights::push_entity_counts;
 use super::scope::{Source, user_table};
 use crate::audit::facets::{FacetLimit, UserCount, ValueCount};
@@ -16,15 +16,16 @@ use crate::filter::Filter;
 /// The users facet over `scope` (which has no `users` filter).
 pub async fn users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -> Result<Vec<UserCount>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
-    let ranges = cover(Window::of(scope), Grain::Month);
+    let signed = signed_cover(Window::of(scope));
+    let ranges = signed.all();
     sql.push("SELECT r.user_id AS user_id, CAST(SUM(r.n) AS BIGINT) AS count FROM (")
         .push_rollup_rows(user_table(scope), |sql, table| {
-            sql.push(&format!(
-                "SELECT r.user_id AS user_id, r.n AS n FROM {table} r LEFT JOIN users u ON u.id = r.user_id WHERE "
-            ))
-            .push_ranges(&ranges)
-            .push_actions_and_users(Source::Time, scope)
-            .push(" AND r.user_id IS NOT NULL");
+            sql.push("SELECT r.user_id AS user_id, ")
+                .push_signed_n(&signed.subtract)
+                .push(&format!(" AS n FROM {table} r LEFT JOIN users u ON u.id = r.user_id WHERE "))
+                .push_ranges(&ranges)
+                .push_actions_and_users(Source::Time, scope)
+                .push(" AND r.user_id IS NOT NULL");
             if !scope.include_internal {
                 sql.push(" AND (u.is_internal IS NULL OR NOT u.is_internal)");
             }
@@ -45,10 +46,13 @@ pub async fn actions(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit)
     } else {
         (Rollup::Time, "")
     };
-    let ranges = cover(Window::of(scope), Grain::Month);
+    let signed = signed_cover(Window::of(scope));
+    let ranges = signed.all();
     sql.push("SELECT r.verb AS value, CAST(SUM(r.n) AS BIGINT) AS count FROM (")
         .push_rollup_rows(table, |sql, table| {
-            sql.push(&format!("SELECT r.verb AS verb, r.n AS n FROM {table} r{join} WHERE "))
+            sql.push("SELECT r.verb AS verb, ")
+                .push_signed_n(&signed.subtract)
+                .push(&format!(" AS n FROM {table} r{join} WHERE "))
                 .push_ranges(&ranges)
                 .push_rollup_filters(source, scope);
         })
@@ -68,7 +72,7 @@ pub async fn object_types(
     let mut sql = Sql::new(db.get_database_backend());
     let byte_order = sql.dialect.byte_order();
     sql.push("SELECT e.object_type AS value, CAST(SUM(e.n) AS BIGINT) AS count FROM (");
-    push_entity_counts(&mut sql, Source::of(scope), scope, &cover(Window::of(scope), Grain::Month))?;
+    push_entity_counts(&mut sql, Source::of(scope), scope, Window::of(scope))?;
     sql.push(&format!(
         ") AS e GROUP BY e.object_type HAVING SUM(e.n) > 0 ORDER BY SUM(e.n) DESC, e.object_type {byte_order} ASC LIMIT "
     ))

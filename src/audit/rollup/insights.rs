@@ -3,7 +3,7 @@
 use migration::rollup::{Grain, Rollup};
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
-use super::cover::{Range, Window, cover};
+use super::cover::{Range, Window, cover, signed_cover};
 use super::local_days::{boundaries, push_day_counts};
 use super::scope::{Source, user_table};
 use super::seek::instant;
@@ -21,7 +21,9 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
     let days = filter.days();
     let boundaries = boundaries(filter).ok_or_else(|| DbErr::Custom("insights need quarter-hour days".into()))?;
     let day_count = i64::try_from(days.len()).map_err(|_| DbErr::Custom("window too long".into()))?;
-    let ranges = cover(Window::of(filter), Grain::Month);
+    let window = Window::of(filter);
+    let signed = signed_cover(window);
+    let ranges = signed.all();
     let source = Source::of(filter);
 
     let mut sql = Sql::new(db.get_database_backend());
@@ -30,7 +32,9 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
     push_day_counts(&mut sql, source, filter, &boundaries);
     sql.push(", per_user AS (SELECT r.user_id AS user_id, SUM(r.n) AS n FROM (")
         .push_rollup_rows(user_table(filter), |sql, table| {
-            sql.push(&format!("SELECT r.user_id AS user_id, r.n AS n FROM {table} r WHERE "))
+            sql.push("SELECT r.user_id AS user_id, ")
+                .push_signed_n(&signed.subtract)
+                .push(&format!(" AS n FROM {table} r WHERE "))
                 .push_ranges(&ranges)
                 .push_actions_and_users(source, filter);
         })
@@ -54,7 +58,7 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
          FROM (",
         internal = if filter.include_internal { "" } else { " WHERE NOT u.is_internal" },
     ));
-    push_entity_counts(&mut sql, source, filter, &ranges)?;
+    push_entity_counts(&mut sql, source, filter, window)?;
     sql.push(") AS e GROUP BY e.object_type HAVING SUM(e.n) > 0 ORDER BY n DESC, e.object_type ")
         .push(byte_order)
         .push(" ASC LIMIT 1) AS top_entity");
@@ -64,29 +68,30 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
 }
 
 /// Writes a query of `(object_type, n)` rows whose sums per object type are the counts over
-/// `ranges` in the filter's scope.
-pub(super) fn push_entity_counts(
-    sql: &mut Sql,
-    source: Source,
-    filter: &Filter,
-    ranges: &[Range],
-) -> Result<(), DbErr> {
-    let head = "SELECT r.object_type AS object_type, r.n AS n FROM";
+/// `window` in the filter's scope.
+pub(super) fn push_entity_counts(sql: &mut Sql, source: Source, filter: &Filter, window: Window) -> Result<(), DbErr> {
+    let head = "SELECT r.object_type AS object_type,";
     match source {
         Source::Time => {
+            let signed = signed_cover(window);
+            let ranges = signed.all();
             sql.push_rollup_rows(Rollup::Entity, |sql, table| {
-                sql.push(&format!("{head} {table} r WHERE "))
-                    .push_ranges(ranges)
+                sql.push(head)
+                    .push(" ")
+                    .push_signed_n(&signed.subtract)
+                    .push(&format!(" AS n FROM {table} r WHERE "))
+                    .push_ranges(&ranges)
                     .push_rollup_filters(Source::Time, filter);
             });
         }
         Source::Users => {
             // This table has no quarter hours: the ragged ends are counted from the log, where the
             // users' own rows are found through `ix_transaction_user_id_issued_at`.
+            // Added ranges only: the ragged ends are counted from the log.
             let (quarters, whole): (Vec<Range>, Vec<Range>) =
-                ranges.iter().partition(|range| range.grain == Grain::QuarterHour);
+                cover(window, Grain::Month).into_iter().partition(|range| range.grain == Grain::QuarterHour);
             sql.push_rollup_rows(Rollup::UserEntity, |sql, table| {
-                sql.push(&format!("{head} {table} r LEFT JOIN users u ON u.id = r.user_id WHERE "))
+                sql.push(&format!("{head} r.n AS n FROM {table} r LEFT JOIN users u ON u.id = r.user_id WHERE "))
                     .push_ranges(&whole)
                     .push_rollup_filters(Source::Users, filter);
             });

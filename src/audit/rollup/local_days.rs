@@ -18,7 +18,7 @@
 
 use migration::rollup::{DAY, Grain, HOUR, QUARTER_HOUR};
 
-use super::cover::{Range, ceil_to, floor_to};
+use super::cover::{Range, SignedCover, ceil_to, floor_to};
 use super::scope::Source;
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
@@ -190,7 +190,11 @@ pub(super) fn push_day_counts(sql: &mut Sql, source: Source, filter: &Filter, bo
             .push_rollup_scope(
                 source,
                 filter,
-                &[Range { grain: Grain::Day, lo: Some(run.from), hi: Some(run.from + run.count * run.width) }],
+                &SignedCover::of(vec![Range {
+                    grain: Grain::Day,
+                    lo: Some(run.from),
+                    hi: Some(run.from + run.count * run.width),
+                }]),
             )
             .push(" GROUP BY r.bucket, r.is_system");
     }

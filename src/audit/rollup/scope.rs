@@ -1,10 +1,10 @@
 //! The SQL that reads the rollups under the filter: which table, the ranges of a cover, and the
 //! filter's conditions on rollup rows.
 
-use migration::rollup::{Grain, Rollup};
+use migration::rollup::Rollup;
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
-use super::cover::{Range, Window, cover};
+use super::cover::{Range, SignedCover, Window, signed_cover};
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
 
@@ -113,17 +113,27 @@ impl Sql {
         self
     }
 
-    /// Writes ` FROM (…) r` over the rollup rows of `ranges` in the filter's scope, as rows
-    /// `r.grain, r.bucket, r.is_system, r.n`.
-    pub(super) fn push_rollup_scope(&mut self, source: Source, filter: &Filter, ranges: &[Range]) -> &mut Self {
+    /// Writes `r.n`, negated for the rows of `subtract` (a [`SignedCover`]'s).
+    pub(super) fn push_signed_n(&mut self, subtract: &[Range]) -> &mut Self {
+        if subtract.is_empty() {
+            return self.push("r.n");
+        }
+        self.push("CASE WHEN ").push_ranges(subtract).push(" THEN -r.n ELSE r.n END")
+    }
+
+    /// Writes ` FROM (…) r` over the rollup rows of `cover` in the filter's scope, as rows
+    /// `r.grain, r.bucket, r.is_system, r.n` (`n` negative for the rows `cover` subtracts).
+    pub(super) fn push_rollup_scope(&mut self, source: Source, filter: &Filter, cover: &SignedCover) -> &mut Self {
+        let ranges = cover.all();
         self.push(" FROM (");
         self.push_rollup_rows(source.table(filter), |sql, table| {
             sql.push(&format!(
-                "SELECT r.grain AS grain, r.bucket AS bucket, {is_system} AS is_system, r.n AS n FROM {table} r{join} WHERE ",
+                "SELECT r.grain AS grain, r.bucket AS bucket, {is_system} AS is_system, ",
                 is_system = source.is_system(),
-                join = source.join(),
             ))
-            .push_ranges(ranges)
+            .push_signed_n(&cover.subtract)
+            .push(&format!(" AS n FROM {table} r{join} WHERE ", join = source.join()))
+            .push_ranges(&ranges)
             .push_rollup_filters(source, filter);
         });
         self.push(") r")
@@ -141,7 +151,7 @@ pub async fn count(db: &DatabaseConnection, filter: &Filter) -> Result<i64, DbEr
     sql.push("SELECT CAST(COALESCE(SUM(r.n), 0) AS BIGINT) AS total").push_rollup_scope(
         Source::of(filter),
         filter,
-        &cover(Window::of(filter), Grain::Month),
+        &signed_cover(Window::of(filter)),
     );
     Ok(Count::find_by_statement(sql.into_statement()).one(db).await?.map_or(0, |row| row.total))
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime};
 use migration::rollup::Grain;
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
-use super::cover::{Range, Window, bucket_end, cover};
+use super::cover::{Range, SignedCover, Window, bucket_end, cover};
 use super::scope::Source;
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
@@ -30,7 +30,7 @@ struct Segment {
 async fn segments(db: &DatabaseConnection, filter: &Filter, ranges: &[Range]) -> Result<Vec<Segment>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT CAST(r.grain AS BIGINT) AS grain, r.bucket AS bucket, CAST(SUM(r.n) AS BIGINT) AS n")
-        .push_rollup_scope(Source::of(filter), filter, ranges)
+        .push_rollup_scope(Source::of(filter), filter, &SignedCover::of(ranges.to_vec()))
         .push(" GROUP BY r.grain, r.bucket HAVING SUM(r.n) > 0 ORDER BY r.bucket DESC");
     Segment::find_by_statement(sql.into_statement()).all(db).await
 }
