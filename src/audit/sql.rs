@@ -36,13 +36,16 @@ impl Dialect {
 /// SQL text being written, with the values bound so far.
 pub(crate) struct Sql {
     pub dialect: Dialect,
+    /// Whether reads of the rollups add the deltas not folded in yet (the rollup reader clears it
+    /// when there are none: see `rollup::scope::rollup_sql`).
+    pub with_pending: bool,
     text: String,
     values: Vec<Value>,
 }
 
 impl Sql {
     pub fn new(backend: DbBackend) -> Self {
-        Sql { dialect: Dialect(backend), text: String::new(), values: Vec::new() }
+        Sql { dialect: Dialect(backend), with_pending: true, text: String::new(), values: Vec::new() }
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {

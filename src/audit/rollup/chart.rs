@@ -6,8 +6,7 @@ use migration::rollup::{Grain, HOUR};
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
 use super::local_days::{boundaries, push_day_counts};
-use super::scope::Source;
-use crate::audit::sql::Sql;
+use super::scope::{Source, rollup_sql};
 use crate::filter::Filter;
 
 #[derive(FromQueryResult)]
@@ -25,7 +24,7 @@ pub(crate) async fn day_buckets(
     bucket_of_day: &[i64],
 ) -> Result<Vec<BucketRow>, DbErr> {
     let boundaries = boundaries(filter).ok_or_else(|| DbErr::Custom("a chart needs quarter-hour days".into()))?;
-    let mut sql = Sql::new(db.get_database_backend());
+    let mut sql = rollup_sql(db).await?;
     sql.push("WITH RECURSIVE ");
     push_day_counts(&mut sql, Source::of(filter), filter, &boundaries);
     sql.push(", buckets(k, b) AS (VALUES ");
@@ -54,7 +53,7 @@ pub(crate) async fn span_buckets(
     let source = Source::of(filter);
     let whole_hours = source == Source::Time && spans.iter().all(|&(lo, hi)| lo % HOUR == 0 && hi % HOUR == 0);
     let grain = if whole_hours { Grain::Hour } else { Grain::QuarterHour };
-    let mut sql = Sql::new(db.get_database_backend());
+    let mut sql = rollup_sql(db).await?;
     sql.push("WITH spans(k, lo, hi) AS (VALUES ");
     for (k, &(lo, hi)) in (0_i64..).zip(spans) {
         sql.push(if k == 0 { "(" } else { ", (" }).bind(k).push(", ").bind(lo).push(", ").bind(hi).push(")");

@@ -8,14 +8,14 @@ use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
 use super::cover::{Window, signed_cover};
 use super::insights::push_entity_counts;
-use super::scope::{Source, user_table};
+use super::scope::{Source, rollup_sql, user_table};
 use crate::audit::facets::{FacetLimit, UserCount, ValueCount};
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
 
 /// The users facet over `scope` (which has no `users` filter).
 pub async fn users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -> Result<Vec<UserCount>, DbErr> {
-    let mut sql = Sql::new(db.get_database_backend());
+    let mut sql = rollup_sql(db).await?;
     let signed = signed_cover(Window::of(scope));
     let ranges = signed.all();
     sql.push("SELECT r.user_id AS user_id, CAST(SUM(r.n) AS BIGINT) AS count FROM (")
@@ -38,7 +38,7 @@ pub async fn users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -
 /// The verbs facet over `scope` (which has no `actions` filter).
 pub async fn actions(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -> Result<Vec<ValueCount>, DbErr> {
     let source = Source::of(scope);
-    let mut sql = Sql::new(db.get_database_backend());
+    let mut sql = rollup_sql(db).await?;
     let byte_order = sql.dialect.byte_order();
     // The per-user table with verbs, whichever one the scope would otherwise pick.
     let (table, join) = if source == Source::Users {
@@ -69,7 +69,7 @@ pub async fn object_types(
     scope: &Filter,
     limit: FacetLimit,
 ) -> Result<Vec<ValueCount>, DbErr> {
-    let mut sql = Sql::new(db.get_database_backend());
+    let mut sql = rollup_sql(db).await?;
     let byte_order = sql.dialect.byte_order();
     sql.push("SELECT e.object_type AS value, CAST(SUM(e.n) AS BIGINT) AS count FROM (");
     push_entity_counts(&mut sql, Source::of(scope), scope, Window::of(scope))?;

@@ -5,7 +5,7 @@ use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
 use super::cover::{Range, Window, cover, signed_cover};
 use super::local_days::{boundaries, push_day_counts};
-use super::scope::{Source, user_table};
+use super::scope::{Source, rollup_sql, user_table};
 use super::seek::instant;
 use crate::audit::figures::{FigureRow, Insights, assemble};
 use crate::audit::sql::Sql;
@@ -26,7 +26,7 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
     let ranges = signed.all();
     let source = Source::of(filter);
 
-    let mut sql = Sql::new(db.get_database_backend());
+    let mut sql = rollup_sql(db).await?;
     let byte_order = sql.dialect.byte_order();
     sql.push("WITH RECURSIVE ");
     push_day_counts(&mut sql, source, filter, &boundaries);

@@ -147,6 +147,9 @@ pub(super) fn push_day_counts(sql: &mut Sql, source: Source, filter: &Filter, bo
                     .push(&format!(" + d.j * {DAY}{join} WHERE d.j < "))
                     .bind(run.count);
                 sql.push_rollup_filters(source, filter);
+                if !sql.with_pending {
+                    continue;
+                }
                 // The deltas not compacted yet (few, and not indexed): each row's boundary by
                 // arithmetic, kept when it falls in `[B_i + from, B_i + to)` for a boundary of the run.
                 sql.push(" UNION ALL SELECT ")

@@ -6,8 +6,7 @@ use migration::rollup::Grain;
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
 use super::cover::{Range, SignedCover, Window, bucket_end, cover};
-use super::scope::Source;
-use crate::audit::sql::Sql;
+use super::scope::{Source, rollup_sql};
 use crate::filter::Filter;
 
 /// Where a page starting `skip` rows into the scope (newest first) is: the `skip`-th row is the
@@ -28,7 +27,7 @@ struct Segment {
 
 /// The non-empty buckets of `ranges` in the filter's scope with their counts, newest first.
 async fn segments(db: &DatabaseConnection, filter: &Filter, ranges: &[Range]) -> Result<Vec<Segment>, DbErr> {
-    let mut sql = Sql::new(db.get_database_backend());
+    let mut sql = rollup_sql(db).await?;
     sql.push("SELECT CAST(r.grain AS BIGINT) AS grain, r.bucket AS bucket, CAST(SUM(r.n) AS BIGINT) AS n")
         .push_rollup_scope(Source::of(filter), filter, &SignedCover::of(ranges.to_vec()))
         .push(" GROUP BY r.grain, r.bucket HAVING SUM(r.n) > 0 ORDER BY r.bucket DESC");
