@@ -250,16 +250,28 @@ impl Rollup {
     }
 
     /// The deltas not compacted yet, as rows of this table (its key columns and `n`): a
-    /// parenthesised query that readers add to the table's own rows.
-    pub fn pending(self, backend: DbBackend) -> String {
+    /// parenthesised query that readers add to the table's own rows. It reads [`PENDING`], which
+    /// the statement must define at its head ([`pending_cte`]).
+    pub fn pending(self) -> String {
         let table = self.table();
         format!(
-            "(SELECT grain, bucket, {dimensions}, delta AS n FROM ({bucketed}) AS b WHERE {only})",
+            "(SELECT grain, bucket, {dimensions}, n FROM {PENDING} WHERE {only})",
             dimensions = table.dimensions,
-            bucketed = bucketed(backend, &format!("SELECT {DELTA_COLUMNS} FROM {DELTA}")),
             only = table.only,
         )
     }
+}
+
+/// The name under which a statement reads its pending deltas, bucketed once ([`pending_cte`]).
+pub const PENDING: &str = "audit_rollup_pending";
+
+/// The CTE `audit_rollup_pending` (for a statement's `WITH`): every pending delta at every grain,
+/// with its bucket, computed once however many parts of the statement read it.
+pub fn pending_cte(backend: DbBackend) -> String {
+    format!(
+        "{PENDING} AS MATERIALIZED (SELECT grain, bucket, user_id, is_system, verb, object_type, delta AS n FROM ({}) AS b)",
+        bucketed(backend, &format!("SELECT {DELTA_COLUMNS} FROM {DELTA}"))
+    )
 }
 
 /// How many deltas one compaction statement folds at most: a backlog (compaction stopped for a

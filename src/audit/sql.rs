@@ -39,13 +39,15 @@ pub(crate) struct Sql {
     /// Whether reads of the rollups add the deltas not folded in yet (the rollup reader clears it
     /// when there are none: see `rollup::scope::rollup_sql`).
     pub with_pending: bool,
+    /// A CTE that parts of the statement read, written once at its head by [`Sql::into_statement`].
+    pub head_cte: Option<String>,
     text: String,
     values: Vec<Value>,
 }
 
 impl Sql {
     pub fn new(backend: DbBackend) -> Self {
-        Sql { dialect: Dialect(backend), with_pending: true, text: String::new(), values: Vec::new() }
+        Sql { dialect: Dialect(backend), with_pending: true, head_cte: None, text: String::new(), values: Vec::new() }
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {
@@ -152,6 +154,14 @@ impl Sql {
     }
 
     pub fn into_statement(self) -> Statement {
-        Statement::from_sql_and_values(self.dialect.0, self.text, self.values)
+        let text = match &self.head_cte {
+            None => self.text,
+            Some(cte) => match (self.text.strip_prefix("WITH RECURSIVE "), self.text.strip_prefix("WITH ")) {
+                (Some(rest), _) => format!("WITH RECURSIVE {cte}, {rest}"),
+                (None, Some(rest)) => format!("WITH {cte}, {rest}"),
+                (None, None) => format!("WITH {cte} {}", self.text),
+            },
+        };
+        Statement::from_sql_and_values(self.dialect.0, text, self.values)
     }
 }

@@ -124,7 +124,7 @@ pub(super) fn push_day_counts(sql: &mut Sql, source: Source, filter: &Filter, bo
             .bind(longest)
             .push("), moved AS (SELECT i, is_system, SUM(n) AS n FROM (");
         let table = source.table(filter);
-        let pending = table.pending(sql.dialect.0);
+        let pending = if sql.with_pending { sql.pending(table) } else { String::new() };
         let mut first = true;
         for run in &shifts {
             let sign = run.shift.signum();

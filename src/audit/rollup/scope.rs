@@ -65,9 +65,16 @@ impl Sql {
         arm(self, table.name());
         if self.with_pending {
             self.push(" UNION ALL ");
-            arm(self, &table.pending(self.dialect.0));
+            let pending = self.pending(table);
+            arm(self, &pending);
         }
         self
+    }
+
+    /// The pending deltas as rows of `table`, from the statement's one bucketing of them.
+    pub(super) fn pending(&mut self, table: Rollup) -> String {
+        self.head_cte = Some(migration::rollup::pending_cte(self.dialect.0));
+        table.pending()
     }
 
     /// Writes `(… OR …)` selecting the rows of `ranges` in the rollup aliased `r`.
