@@ -266,10 +266,13 @@ impl Rollup {
 pub const PENDING: &str = "audit_rollup_pending";
 
 /// The CTE `audit_rollup_pending` (for a statement's `WITH`): every pending delta at every grain,
-/// with its bucket, computed once however many parts of the statement read it.
+/// with its bucket. Not marked `MATERIALIZED`: read once, it is inlined and each read buckets only
+/// the grains it asks for (2,000 deltas: a page's count 3.7 ms inlined, 8.8 ms materialized); read
+/// by many parts of one statement, it is bucketed once for all of them (a year's insights in
+/// Berlin: 30 ms instead of 46).
 pub fn pending_cte(backend: DbBackend) -> String {
     format!(
-        "{PENDING} AS MATERIALIZED (SELECT grain, bucket, user_id, is_system, verb, object_type, delta AS n FROM ({}) AS b)",
+        "{PENDING} AS (SELECT grain, bucket, user_id, is_system, verb, object_type, delta AS n FROM ({}) AS b)",
         bucketed(backend, &format!("SELECT {DELTA_COLUMNS} FROM {DELTA}"))
     )
 }
