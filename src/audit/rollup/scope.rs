@@ -1,10 +1,10 @@
 //! The SQL that reads the rollups under the filter: which table, the ranges of a cover, and the
 //! filter's conditions on rollup rows.
 
-use migration::rollup::Rollup;
 use std::future::Future;
 use std::sync::Arc;
 
+use migration::rollup::Rollup;
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 use tokio::sync::OnceCell;
 
