@@ -38,7 +38,9 @@ impl MigrationTrait for Migration {
         Ok(())
     }
 
-    /// Folds what is pending, puts the first version's triggers back and drops the delta table.
+    /// Drops this version's triggers, folds what is pending, puts the first version's triggers back
+    /// and drops the delta table. The triggers go first: on PostgreSQL dropping them locks writers
+    /// out until the migration commits, so no delta can land after the folding.
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let (fold, drop, v1_up) = match manager.get_database_backend() {
             DbBackend::Postgres => (sql::POSTGRES_FOLD, sql::POSTGRES_DROP_TRIGGERS, v1::POSTGRES_UP),
@@ -48,7 +50,7 @@ impl MigrationTrait for Migration {
         let v1_triggers =
             v1_up.iter().filter(|statement| statement.contains(" TRIGGER ") || statement.contains(" FUNCTION "));
         let db = manager.get_connection();
-        for statement in fold.iter().chain(drop).chain(v1_triggers) {
+        for statement in drop.iter().chain(fold).chain(v1_triggers) {
             db.execute_unprepared(statement).await?;
         }
         db.execute_unprepared("DROP TABLE IF EXISTS audit_rollup_delta").await?;
