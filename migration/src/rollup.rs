@@ -687,12 +687,16 @@ pub fn month_starts(first: i64, last: i64) -> Result<Vec<chrono::NaiveDateTime>,
 }
 
 /// Recomputes the rollups from the log in one transaction, for a log that was written with the
-/// triggers bypassed. On PostgreSQL the log tables are locked against writes meanwhile (reads go on),
-/// so nothing is missed or counted twice.
+/// triggers bypassed. On PostgreSQL the log tables are locked against writes and the rollups
+/// against folding meanwhile (reads go on), so nothing is missed or counted twice.
 pub async fn rebuild(db: &sea_orm::DatabaseConnection) -> Result<(), DbErr> {
     let txn = db.begin().await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared("LOCK TABLE activity, \"transaction\", users IN SHARE ROW EXCLUSIVE MODE").await?;
+        // And a folding in flight finishes first, and none starts until this commits: otherwise
+        // rows it upserted after the tables were emptied would be counted again by the backfill.
+        let rollups: Vec<&str> = TABLE_NAMES.iter().copied().chain([DELTA]).collect();
+        txn.execute_unprepared(&format!("LOCK TABLE {} IN EXCLUSIVE MODE", rollups.join(", "))).await?;
     }
     for statement in clear() {
         txn.execute_unprepared(&statement).await?;
