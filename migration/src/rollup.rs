@@ -573,10 +573,13 @@ pub fn create_triggers(backend: DbBackend) -> Vec<String> {
         }
     }
     if backend == DbBackend::Postgres {
+        // A folding in flight finishes first and none starts until the truncation commits:
+        // otherwise rollup rows it inserted after the tables were emptied would outlive the log.
         statements.push(format!(
             "CREATE OR REPLACE FUNCTION audit_rollup_activity_truncate() RETURNS trigger LANGUAGE plpgsql AS $body$ \
-             BEGIN {}; RETURN NULL; END $body$",
-            clear().join("; ")
+             BEGIN {lock}; {clear}; RETURN NULL; END $body$",
+            lock = lock_rollups(),
+            clear = clear().join("; ")
         ));
         statements.push(
             "CREATE TRIGGER audit_rollup_activity_truncate AFTER TRUNCATE ON activity \
@@ -624,6 +627,13 @@ pub fn drop_triggers(backend: DbBackend) -> Vec<String> {
             _ => vec![format!("DROP TRIGGER IF EXISTS {name}")],
         })
         .collect()
+}
+
+/// PostgreSQL: the statement that makes a folding in flight finish, and keeps others from starting,
+/// until the transaction commits (readers go on).
+fn lock_rollups() -> String {
+    let rollups: Vec<&str> = TABLE_NAMES.iter().copied().chain([DELTA]).collect();
+    format!("LOCK TABLE {} IN EXCLUSIVE MODE", rollups.join(", "))
 }
 
 /// Statements that empty the rollups and the deltas.
@@ -695,8 +705,7 @@ pub async fn rebuild(db: &sea_orm::DatabaseConnection) -> Result<(), DbErr> {
         txn.execute_unprepared("LOCK TABLE activity, \"transaction\", users IN SHARE ROW EXCLUSIVE MODE").await?;
         // And a folding in flight finishes first, and none starts until this commits: otherwise
         // rows it upserted after the tables were emptied would be counted again by the backfill.
-        let rollups: Vec<&str> = TABLE_NAMES.iter().copied().chain([DELTA]).collect();
-        txn.execute_unprepared(&format!("LOCK TABLE {} IN EXCLUSIVE MODE", rollups.join(", "))).await?;
+        txn.execute_unprepared(&lock_rollups()).await?;
     }
     for statement in clear() {
         txn.execute_unprepared(&statement).await?;

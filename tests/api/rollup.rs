@@ -408,3 +408,24 @@ async fn a_seed_leaves_planner_statistics_for_what_it_wrote() {
     let columns: i64 = row.expect("a row").try_get("", "n").expect("n");
     assert!(columns > 0, "statistics for activity");
 }
+
+#[tokio::test]
+async fn truncating_the_log_empties_the_rollups_and_the_deltas() {
+    let test_db = TestDb::new().await;
+    let db = &test_db.db;
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return; // SQLite has no TRUNCATE.
+    }
+    handmade_log(db).await;
+    compact(db).await;
+    add_transaction(db, 60, "2026-06-09 12:00:00", Some(BOB)).await;
+    add_activity(db, 60, 60, "create", "Tag").await; // pending
+    execute(db, "TRUNCATE activity").await;
+    assert_eq!(pending(db).await, 0);
+    assert_eq!(scalar(db, "SELECT COUNT(*) FROM audit_rollup_time").await, 0);
+    let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
+    let input = FilterInput { timeframe: Some(Timeframe::Month), ..Default::default() };
+    let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
+    let fast = audit::insights_by_path(db, &filter, Path::Fastest).await.expect("fast");
+    assert_eq!(fast.total_actions, 0);
+}
