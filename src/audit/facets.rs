@@ -9,48 +9,10 @@
 
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
+use super::figures::{FacetLimit, Facets, UserCount, ValueCount};
 use super::sql::Sql;
 use super::{Path, rollup};
-use crate::filter::{Field, FieldError, Filter};
-
-/// How many entries each facet lists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FacetLimit(i64);
-
-impl FacetLimit {
-    pub const DEFAULT: i64 = 100;
-    pub const MAX: i64 = 1_000;
-
-    pub fn parse(limit: Option<i64>) -> Result<Self, FieldError> {
-        FieldError::check_range(Field::Limit, limit.unwrap_or(Self::DEFAULT), 1, Self::MAX).map(FacetLimit)
-    }
-
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-
-/// One user of the users facet; the faces look the account up by id (it may no longer exist).
-/// Both paths select it as `user_id, count`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, FromQueryResult)]
-pub struct UserCount {
-    pub user_id: i64,
-    pub count: i64,
-}
-
-/// One verb or object type and its count, selected as `value, count`.
-#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
-pub struct ValueCount {
-    pub value: String,
-    pub count: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Facets {
-    pub users: Vec<UserCount>,
-    pub actions: Vec<ValueCount>,
-    pub object_types: Vec<ValueCount>,
-}
+use crate::filter::Filter;
 
 /// The three facets of `filter`'s scope, each from the rollups when they can answer its scope.
 pub async fn facets(db: &DatabaseConnection, filter: &Filter, limit: FacetLimit) -> Result<Facets, DbErr> {
@@ -100,7 +62,7 @@ async fn plain_users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit)
     sql.push("SELECT t.user_id AS user_id, COUNT(*) AS count")
         .push_scope(scope)
         .push(" AND t.user_id IS NOT NULL GROUP BY t.user_id ORDER BY COUNT(*) DESC, t.user_id ASC LIMIT ")
-        .bind(limit.0);
+        .bind(limit.get());
     UserCount::find_by_statement(sql.into_statement()).all(db).await
 }
 
@@ -116,6 +78,6 @@ async fn plain_values(
     sql.push(&format!("SELECT {column} AS value, COUNT(*) AS count"))
         .push_scope(scope)
         .push(&format!(" GROUP BY {column} ORDER BY COUNT(*) DESC, {column} {byte_order} ASC LIMIT "))
-        .bind(limit.0);
+        .bind(limit.get());
     ValueCount::find_by_statement(sql.into_statement()).all(db).await
 }

@@ -1,8 +1,50 @@
-//! The figures of the insights, as both paths produce them: the plain aggregate (`insights.rs`)
-//! and the rollups (`rollup/insights.rs`) each write rows of one shape, folded here.
+//! The figures both paths produce, so neither imports the other: the insights (the plain
+//! aggregate in `insights.rs` and the rollups in `rollup/insights.rs` each write rows of one shape,
+//! folded here) and the facets' entries (`facets.rs`, `rollup/facets.rs`).
 
 use chrono::NaiveDate;
 use sea_orm::{DbErr, FromQueryResult};
+
+use crate::filter::{Field, FieldError};
+
+/// How many entries each facet lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FacetLimit(i64);
+
+impl FacetLimit {
+    pub const DEFAULT: i64 = 100;
+    pub const MAX: i64 = 1_000;
+
+    pub fn parse(limit: Option<i64>) -> Result<Self, FieldError> {
+        FieldError::check_range(Field::Limit, limit.unwrap_or(Self::DEFAULT), 1, Self::MAX).map(FacetLimit)
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// One user of the users facet; the faces look the account up by id (it may no longer exist).
+/// Both paths select it as `user_id, count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromQueryResult)]
+pub struct UserCount {
+    pub user_id: i64,
+    pub count: i64,
+}
+
+/// One verb or object type and its count, selected as `value, count`.
+#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
+pub struct ValueCount {
+    pub value: String,
+    pub count: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facets {
+    pub users: Vec<UserCount>,
+    pub actions: Vec<ValueCount>,
+    pub object_types: Vec<ValueCount>,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Insights {

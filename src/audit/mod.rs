@@ -24,8 +24,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 pub use chart::{Bucket, Interval, chart_by_path};
 pub use connection::{ConnectionPage, Position, Slice, connection, total_count};
 pub use cost::{Work, cost};
-pub use facets::{FacetLimit, Facets, UserCount, ValueCount, facets, facets_by_path};
-pub use figures::{DailyActions, Insights, TopActor, TopEntityType};
+pub use facets::{facets, facets_by_path};
+pub use figures::{DailyActions, FacetLimit, Facets, Insights, TopActor, TopEntityType, UserCount, ValueCount};
 pub use insights::{insights, insights_by_path};
 pub use list::{ActivityItem, ActivityPage, PageRequest, Total, list, list_by_path};
 

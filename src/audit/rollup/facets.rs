@@ -9,7 +9,7 @@ use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 use super::cover::{Window, signed_cover};
 use super::insights::push_entity_counts;
 use super::scope::{Source, rollup_sql, user_table};
-use crate::audit::facets::{FacetLimit, UserCount, ValueCount};
+use crate::audit::figures::{FacetLimit, UserCount, ValueCount};
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
 
