@@ -16,14 +16,11 @@ use crate::filter::Filter;
 /// The users facet over `scope` (which has no `users` filter).
 pub async fn users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -> Result<Vec<UserCount>, DbErr> {
     let mut sql = rollup_sql(db).await?;
-    let signed = signed_cover(Window::of(scope));
-    let ranges = signed.all();
+    let cover = signed_cover(Window::of(scope));
     sql.push("SELECT r.user_id AS user_id, CAST(SUM(r.n) AS BIGINT) AS count FROM (")
         .push_rollup_rows(user_table(scope), |sql, table| {
             sql.push("SELECT r.user_id AS user_id, ")
-                .push_signed_n(&signed.subtract)
-                .push(&format!(" AS n FROM {table} r LEFT JOIN users u ON u.id = r.user_id WHERE "))
-                .push_ranges(&ranges)
+                .push_cover_rows(&cover, table, " LEFT JOIN users u ON u.id = r.user_id")
                 .push_actions_and_users(Source::Time, scope)
                 .push(" AND r.user_id IS NOT NULL");
             if !scope.include_internal {
@@ -46,15 +43,10 @@ pub async fn actions(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit)
     } else {
         (Rollup::Time, "")
     };
-    let signed = signed_cover(Window::of(scope));
-    let ranges = signed.all();
+    let cover = signed_cover(Window::of(scope));
     sql.push("SELECT r.verb AS value, CAST(SUM(r.n) AS BIGINT) AS count FROM (")
         .push_rollup_rows(table, |sql, table| {
-            sql.push("SELECT r.verb AS verb, ")
-                .push_signed_n(&signed.subtract)
-                .push(&format!(" AS n FROM {table} r{join} WHERE "))
-                .push_ranges(&ranges)
-                .push_rollup_filters(source, scope);
+            sql.push("SELECT r.verb AS verb, ").push_cover_rows(&cover, table, join).push_rollup_filters(source, scope);
         })
         .push(&format!(
             ") r GROUP BY r.verb HAVING SUM(r.n) > 0 ORDER BY SUM(r.n) DESC, r.verb {byte_order} ASC LIMIT "

@@ -22,8 +22,7 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
     let boundaries = boundaries(filter).ok_or_else(|| DbErr::Custom("insights need quarter-hour days".into()))?;
     let day_count = i64::try_from(days.len()).map_err(|_| DbErr::Custom("window too long".into()))?;
     let window = Window::of(filter);
-    let signed = signed_cover(window);
-    let ranges = signed.all();
+    let cover = signed_cover(window);
     let source = Source::of(filter);
 
     let mut sql = rollup_sql(db).await?;
@@ -33,9 +32,7 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
     sql.push(", per_user AS (SELECT r.user_id AS user_id, SUM(r.n) AS n FROM (")
         .push_rollup_rows(user_table(filter), |sql, table| {
             sql.push("SELECT r.user_id AS user_id, ")
-                .push_signed_n(&signed.subtract)
-                .push(&format!(" AS n FROM {table} r WHERE "))
-                .push_ranges(&ranges)
+                .push_cover_rows(&cover, table, "")
                 .push_actions_and_users(source, filter);
         })
         .push(") r GROUP BY r.user_id HAVING SUM(r.n) > 0) ");
@@ -73,15 +70,9 @@ pub(super) fn push_entity_counts(sql: &mut Sql, source: Source, filter: &Filter,
     let head = "SELECT r.object_type AS object_type,";
     match source {
         Source::Time => {
-            let signed = signed_cover(window);
-            let ranges = signed.all();
+            let cover = signed_cover(window);
             sql.push_rollup_rows(Rollup::Entity, |sql, table| {
-                sql.push(head)
-                    .push(" ")
-                    .push_signed_n(&signed.subtract)
-                    .push(&format!(" AS n FROM {table} r WHERE "))
-                    .push_ranges(&ranges)
-                    .push_rollup_filters(Source::Time, filter);
+                sql.push(head).push(" ").push_cover_rows(&cover, table, "").push_rollup_filters(Source::Time, filter);
             });
         }
         Source::Users => {

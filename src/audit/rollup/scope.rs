@@ -126,27 +126,28 @@ impl Sql {
         self
     }
 
-    /// Writes `r.n`, negated for the rows of `subtract` (a [`SignedCover`]'s).
-    pub(super) fn push_signed_n(&mut self, subtract: &[Range]) -> &mut Self {
-        if subtract.is_empty() {
-            return self.push("r.n");
+    /// Writes `n AS n FROM {table} r{join} WHERE (…)`: the rows of `cover` in the rollup `table`
+    /// (or its pending deltas) aliased `r`, `n` negated for the rows `cover` subtracts. Callers
+    /// write the columns before it and the filter's conditions after it.
+    pub(super) fn push_cover_rows(&mut self, cover: &SignedCover, table: &str, join: &str) -> &mut Self {
+        if cover.subtract.is_empty() {
+            self.push("r.n");
+        } else {
+            self.push("CASE WHEN ").push_ranges(&cover.subtract).push(" THEN -r.n ELSE r.n END");
         }
-        self.push("CASE WHEN ").push_ranges(subtract).push(" THEN -r.n ELSE r.n END")
+        self.push(&format!(" AS n FROM {table} r{join} WHERE ")).push_ranges(&cover.all())
     }
 
     /// Writes ` FROM (…) r` over the rollup rows of `cover` in the filter's scope, as rows
     /// `r.grain, r.bucket, r.is_system, r.n` (`n` negative for the rows `cover` subtracts).
     pub(super) fn push_rollup_scope(&mut self, source: Source, filter: &Filter, cover: &SignedCover) -> &mut Self {
-        let ranges = cover.all();
         self.push(" FROM (");
         self.push_rollup_rows(source.table(filter), |sql, table| {
             sql.push(&format!(
                 "SELECT r.grain AS grain, r.bucket AS bucket, {is_system} AS is_system, ",
                 is_system = source.is_system(),
             ))
-            .push_signed_n(&cover.subtract)
-            .push(&format!(" AS n FROM {table} r{join} WHERE ", join = source.join()))
-            .push_ranges(&ranges)
+            .push_cover_rows(cover, table, source.join())
             .push_rollup_filters(source, filter);
         });
         self.push(") r")
