@@ -4,7 +4,8 @@
 //! Deployments that already have an audit log keep their tables: the first migration only creates
 //! what is missing (`IF NOT EXISTS`), and adds the indexes the gateway's queries need. The third
 //! adds the trigger-maintained rollups of [`rollup`] and backfills them from the existing log; the
-//! fourth makes the triggers append deltas that the gateway folds in.
+//! fourth makes the triggers append deltas that the gateway folds in; the fifth adds the verb-less
+//! `audit_rollup_total`.
 //!
 //! A migration never changes once shipped: its statements are its own (the third keeps a frozen
 //! copy of what [`rollup`] generated then), and a change is a new migration. A test holds a fresh
@@ -17,6 +18,7 @@ mod m20261125_000001_create_audit_log;
 mod m20261125_000002_create_api_token;
 mod m20261126_000003_create_audit_rollups;
 mod m20261126_000004_append_rollup_deltas;
+mod m20261126_000005_add_rollup_totals;
 pub mod rollup;
 
 pub struct Migrator;
@@ -29,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_api_token::Migration),
             Box::new(m20261126_000003_create_audit_rollups::Migration),
             Box::new(m20261126_000004_append_rollup_deltas::Migration),
+            Box::new(m20261126_000005_add_rollup_totals::Migration),
         ]
     }
 }

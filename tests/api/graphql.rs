@@ -132,7 +132,7 @@ async fn a_resolver_that_fails_inside_the_gateway_answers_a_generic_internal_err
     let app = TestApp::spawn().await;
     handmade_log(app.db()).await;
     // A table the insights read is gone: the gateway's fault, not the client's.
-    app.db().execute_unprepared("DROP TABLE audit_rollup_time").await.expect("drop");
+    app.db().execute_unprepared("DROP TABLE audit_rollup_total").await.expect("drop");
     let (status, body) = app.graphql("{ activityInsights { totalActions } }", json!({})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR", "{body}");

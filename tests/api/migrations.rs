@@ -161,6 +161,7 @@ fn each_migration_is_named_after_its_module() {
             "m20261125_000002_create_api_token",
             "m20261126_000003_create_audit_rollups",
             "m20261126_000004_append_rollup_deltas",
+            "m20261126_000005_add_rollup_totals",
         ]
     );
 }
@@ -180,7 +181,7 @@ async fn taking_the_delta_migration_back_folds_what_is_pending() {
     let plain = audit::insights_by_path(db, &filter, Path::Plain).await.expect("plain");
     assert_eq!(plain.total_actions, 11);
 
-    Migrator::down(db, Some(1)).await.expect("down to the first rollups");
+    Migrator::down(db, Some(2)).await.expect("down to the first rollups");
     assert!(!SchemaManager::new(db).has_table("audit_rollup_delta").await.expect("inspect"));
     // The pending deltas were folded in, and the first version's triggers are back and keep the
     // tables themselves (the gateway itself serves only an up-to-date schema).
@@ -215,4 +216,37 @@ async fn a_database_that_recorded_the_third_migration_as_mod_migrates_cleanly() 
     audit_gateway::db::migrate(db).await.expect("migrate");
     assert!(Migrator::get_pending_migrations(db).await.expect("status").is_empty());
     assert_eq!(scalar(db, "SELECT CAST(SUM(n) AS BIGINT) FROM audit_rollup_time WHERE grain = 2").await, 11);
+}
+
+#[tokio::test]
+async fn the_totals_migration_fills_its_table_from_the_folded_counts() {
+    use audit_gateway::audit::{self, Path};
+    use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
+    use chrono::{TimeZone, Utc};
+
+    let test_db = TestDb::unmigrated().await;
+    let db = &test_db.db;
+    // Counts in the tables (the first version's triggers keep them directly), then one delta
+    // pending while the migration runs.
+    Migrator::up(db, Some(3)).await.expect("up to the first rollups");
+    handmade_log(db).await;
+    Migrator::up(db, Some(1)).await.expect("the deltas");
+    add_transaction(db, 60, "2026-06-12 09:00:00", Some(BOB)).await;
+    add_activity(db, 60, 60, "create", "Tag").await;
+
+    Migrator::up(db, None).await.expect("the totals");
+    let totals = "SELECT CAST(SUM(n) AS BIGINT) FROM audit_rollup_total WHERE grain = 2";
+    assert_eq!(scalar(db, totals).await, 11, "the folded counts");
+    let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
+    for timeframe in [Timeframe::Week, Timeframe::Month] {
+        let input = FilterInput { timeframe: Some(timeframe), ..Default::default() };
+        let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
+        let fast = audit::insights_by_path(db, &filter, Path::Fastest).await.expect("fast");
+        assert_eq!(fast, audit::insights_by_path(db, &filter, Path::Plain).await.expect("plain"), "{timeframe:?}");
+    }
+    migration::rollup::compact(db).await.expect("fold the pending delta");
+    assert_eq!(scalar(db, totals).await, 12, "and the pending one once folded");
+
+    Migrator::down(db, Some(1)).await.expect("down");
+    assert!(!SchemaManager::new(db).has_table("audit_rollup_total").await.expect("inspect"));
 }

@@ -8,7 +8,7 @@
 //!
 //! Its statements are frozen in [`sql`] as they shipped, like the third migration's.
 
-mod sql;
+pub(crate) mod sql;
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;

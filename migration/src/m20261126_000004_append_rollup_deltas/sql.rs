@@ -41,7 +41,7 @@ pub(super) const SQLITE_DROP_TRIGGERS: &[&str] = &[
     "DROP TRIGGER IF EXISTS audit_rollup_users_delete",
 ];
 
-pub(super) const POSTGRES_UP: &[&str] = &[
+pub(crate) const POSTGRES_UP: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS audit_rollup_delta (issued_at TIMESTAMP NOT NULL, user_id BIGINT, is_internal BOOLEAN NOT NULL, verb VARCHAR(255) NOT NULL, object_type VARCHAR(255) NOT NULL, delta BIGINT NOT NULL)",
     "DROP TRIGGER IF EXISTS audit_rollup_activity_insert ON activity",
     "DROP FUNCTION IF EXISTS audit_rollup_activity_insert()",

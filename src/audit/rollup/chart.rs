@@ -42,7 +42,7 @@ pub(crate) async fn day_buckets(
 
 /// `(bucket, actions, system actions)` rows for the buckets `spans[k]`: half-open UTC spans in
 /// seconds, on quarter hours, oldest first and not overlapping (a chart's hours: at most 744).
-/// Each is an index range scan of the rollup's quarter hours, or of the time table's hours when
+/// Each is an index range scan of the rollup's quarter hours, or of its hours when it has them and
 /// every span is whole hours; buckets without actions have no row.
 pub(crate) async fn span_buckets(
     db: &DatabaseConnection,
@@ -51,7 +51,7 @@ pub(crate) async fn span_buckets(
 ) -> Result<Vec<BucketRow>, DbErr> {
     let (Some(&(first, _)), Some(&(_, last))) = (spans.first(), spans.last()) else { return Ok(Vec::new()) };
     let source = Source::of(filter);
-    let whole_hours = source == Source::Time && spans.iter().all(|&(lo, hi)| lo % HOUR == 0 && hi % HOUR == 0);
+    let whole_hours = source.has_hours() && spans.iter().all(|&(lo, hi)| lo % HOUR == 0 && hi % HOUR == 0);
     let grain = if whole_hours { Grain::Hour } else { Grain::QuarterHour };
     let mut sql = rollup_sql(db).await?;
     sql.push("WITH spans(k, lo, hi) AS (VALUES ");

@@ -13,7 +13,8 @@ use crate::filter::Filter;
 
 /// Every figure for `filter` (closed window, [`super::covers`]) in one statement over the
 /// rollups, in the row shape the plain path uses:
-/// - the chart from `audit_rollup_time`, or under a `users` filter from the per-user table;
+/// - the chart from `audit_rollup_total` (`audit_rollup_time` under an `actions` filter), or under
+///   a `users` filter from the per-user table;
 /// - the actors from `audit_rollup_actor` (`audit_rollup_user` under an `actions` filter);
 /// - the top entity type from `audit_rollup_entity`, or under a `users` filter from
 ///   `audit_rollup_user_entity` for whole days plus those users' own rows at the ragged ends.
@@ -69,7 +70,7 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
 pub(super) fn push_entity_counts(sql: &mut Sql, source: Source, filter: &Filter, window: Window) -> Result<(), DbErr> {
     let head = "SELECT r.object_type AS object_type,";
     match source {
-        Source::Time => {
+        Source::Total | Source::Time => {
             let cover = signed_cover(window);
             sql.push_rollup_rows(Rollup::Entity, |sql, table| {
                 sql.push(head).push(" ").push_cover_rows(&cover, table, "").push_rollup_filters(Source::Time, filter);

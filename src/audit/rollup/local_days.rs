@@ -12,8 +12,8 @@
 //! apart: the whole window, unless a zone skipped or repeated a date). `M` is read per *shift
 //! run* (consecutive boundaries at the same distance from their midnight: one per stretch of
 //! constant UTC offset, so one for a fixed offset and two or three for a year in a zone with summer
-//! time): at most 12 hours per boundary, as whole hours from the time table's hour grain plus up to
-//! three quarter hours (the per-user tables have quarter hours only), through a join with the day
+//! time): at most 12 hours per boundary, as whole hours from the hour grain plus up to three
+//! quarter hours (the per-user tables have quarter hours only), through a join with the day
 //! numbers so that each boundary's span is an index range scan.
 
 use migration::rollup::{DAY, Grain, HOUR, QUARTER_HOUR};
@@ -92,11 +92,11 @@ fn shift_runs(boundaries: &[i64]) -> Vec<ShiftRun> {
 }
 
 /// The moved span `[lo, hi)` relative to a midnight, as `(grain, from, to)` pieces: whole hours
-/// where the time table has them (a quarter of the rows), quarter hours for the rest.
+/// where the table has them (a quarter of the rows), quarter hours for the rest.
 fn pieces(source: Source, shift: i64) -> Vec<(Grain, i64, i64)> {
     let (lo, hi) = (shift.min(0), shift.max(0));
     let mut pieces = Vec::new();
-    if source == Source::Time {
+    if source.has_hours() {
         let (hours_lo, hours_hi) = if shift > 0 { (0, floor_to(hi, HOUR)) } else { (ceil_to(lo, HOUR), 0) };
         pieces.push((Grain::Hour, hours_lo, hours_hi));
         pieces.push((Grain::QuarterHour, lo, hours_lo));

@@ -15,7 +15,9 @@ use crate::filter::Filter;
 /// Which rollup a count over the filter's scope reads.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Source {
-    /// `audit_rollup_time`: no `users` filter.
+    /// `audit_rollup_total`: neither a `users` nor an `actions` filter.
+    Total,
+    /// `audit_rollup_time`: an `actions` filter, no `users` filter.
     Time,
     /// `audit_rollup_user` (or `audit_rollup_actor` without an `actions` filter), joined to
     /// `users` for `include_internal`.
@@ -24,28 +26,41 @@ pub(super) enum Source {
 
 impl Source {
     pub(super) fn of(filter: &Filter) -> Self {
-        if filter.users.is_empty() { Source::Time } else { Source::Users }
+        if !filter.users.is_empty() {
+            Source::Users
+        } else if filter.actions.is_empty() {
+            Source::Total
+        } else {
+            Source::Time
+        }
     }
 
     pub(super) fn table(self, filter: &Filter) -> Rollup {
         match self {
+            Source::Total => Rollup::Total,
             Source::Time => Rollup::Time,
             Source::Users => user_table(filter),
         }
     }
 
+    /// Whether the table keeps hours (the tables of all users do; the per-user ones have quarter
+    /// hours, days and months only).
+    pub(super) fn has_hours(self) -> bool {
+        self != Source::Users
+    }
+
     /// What follows `FROM table r`.
     pub(super) fn join(self) -> &'static str {
         match self {
-            Source::Time => "",
+            Source::Total | Source::Time => "",
             Source::Users => " LEFT JOIN users u ON u.id = r.user_id",
         }
     }
 
-    /// 1 for a system action: stored in the time table, looked up for the per-user ones.
+    /// 1 for a system action: stored in the tables of all users, looked up for the per-user ones.
     pub(super) fn is_system(self) -> &'static str {
         match self {
-            Source::Time => "r.is_system",
+            Source::Total | Source::Time => "r.is_system",
             Source::Users => "CASE WHEN u.is_internal THEN 1 ELSE 0 END",
         }
     }
@@ -106,7 +121,7 @@ impl Sql {
         self.push_actions_and_users(source, filter);
         if !filter.include_internal {
             match source {
-                Source::Time => self.push(" AND r.is_system = 0"),
+                Source::Total | Source::Time => self.push(" AND r.is_system = 0"),
                 Source::Users => self.push(" AND (u.is_internal IS NULL OR NOT u.is_internal)"),
             };
         }

@@ -1,0 +1,62 @@
+//! `audit_rollup_total`: the time table without the verb, for every read without an `actions`
+//! filter (see [`crate::rollup`]). Filled from `audit_rollup_time` in one statement (a few hundred
+//! thousand rows on a 10M log), not from the log: the deltas still pending count for both tables
+//! alike, since the folding and the readers treat every rollup table the same way.
+//!
+//! Deploying it: gateways of an earlier version must stop before this migration runs (the new
+//! binary's `serve --migrate` runs it at start). Their folding knows only the tables of its own
+//! version and would leave the deltas it folds out of the new table.
+//!
+//! Its statements are frozen in [`sql`] as they shipped, like the third and fourth migrations'.
+
+mod sql;
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
+
+use crate::m20261126_000004_append_rollup_deltas::sql as v2;
+
+pub struct Migration;
+
+/// Spelled out: the derive names a migration after its file, and this one's file is `mod.rs`.
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m20261126_000005_add_rollup_totals"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let statements = match manager.get_database_backend() {
+            DbBackend::Postgres => sql::POSTGRES_UP,
+            _ => sql::SQLITE_UP,
+        };
+        let db = manager.get_connection();
+        for statement in statements {
+            db.execute_unprepared(statement).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        match manager.get_database_backend() {
+            DbBackend::Postgres => {
+                // The fourth migration's `TRUNCATE` function, which does not name the new table.
+                let truncate = v2::POSTGRES_UP.iter().filter(|statement| {
+                    statement.starts_with("CREATE OR REPLACE FUNCTION audit_rollup_activity_truncate()")
+                });
+                for statement in sql::POSTGRES_DOWN.iter().chain(truncate) {
+                    db.execute_unprepared(statement).await?;
+                }
+            }
+            _ => {
+                for statement in sql::SQLITE_DOWN {
+                    db.execute_unprepared(statement).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
