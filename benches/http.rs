@@ -117,7 +117,7 @@ const PAGE_FIELDS: &str = "total pages items { id verb objectType objectId \
 const INSIGHTS_FIELDS: &str = "totalActions uniqueActors topActor { id userName actionCount } \
                                topEntityType { objectType count } actionsPerDay { date userCount systemCount }";
 
-fn shapes(end: NaiveDate, users: &[i64]) -> Vec<Shape> {
+fn shapes(end: NaiveDate, users: &[i64], deep_cursor: &str) -> Vec<Shape> {
     let users_query: String = users.iter().map(|u| format!("&users={u}")).collect();
     let list = format!(
         "query List($filter: ActivityFilter, $page: PageInput) {{ activity(filter: $filter, page: $page) {{ {PAGE_FIELDS} }} }}"
@@ -132,7 +132,18 @@ fn shapes(end: NaiveDate, users: &[i64]) -> Vec<Shape> {
          chart(interval: WEEK) {{ start firstDay lastDay userCount systemCount }} }} \
          activity(filter: $filter, page: {{ size: 50 }}) {{ {PAGE_FIELDS} }} }}"
     );
+    let connection = "query Connection($filter: ActivityFilter, $after: String) { \
+                      activityConnection(filter: $filter, first: 50, after: $after) { \
+                      edges { cursor node { id verb objectType objectId transaction { id issuedAt user { id userName } } } } \
+                      pageInfo { hasNextPage hasPreviousPage endCursor } } }";
+    let chart = |interval: &str| {
+        format!(
+            "query Chart($filter: ActivityFilter) {{ activityInsights(filter: $filter) {{ totalActions \
+             chart(interval: {interval}) {{ start firstDay lastDay userCount systemCount }} }} }}"
+        )
+    };
     let filter = |timeframe: &str| serde_json::json!({ "timeframe": timeframe, "endDate": end.to_string() });
+    let in_berlin = |timeframe: &str| serde_json::json!({ "timeframe": timeframe, "endDate": end.to_string(), "timeZone": "Europe/Berlin" });
     let filtered = serde_json::json!({
         "timeframe": "YEAR", "endDate": end.to_string(), "users": users, "actions": ["update", "delete"],
     });
@@ -207,14 +218,34 @@ fn shapes(end: NaiveDate, users: &[i64]) -> Vec<Shape> {
         },
         Shape {
             name: "7. dashboard, year, Europe/Berlin, chart by week (GraphQL)",
-            request: Request::graphql(
-                &zone_dashboard,
-                serde_json::json!({ "filter": { "timeframe": "YEAR", "endDate": end.to_string(), "timeZone": "Europe/Berlin" } }),
-            ),
+            request: Request::graphql(&zone_dashboard, serde_json::json!({ "filter": in_berlin("YEAR") })),
         },
         Shape {
             name: "7. facets, year (REST)",
             request: Request::Get(format!("/api/activity/facets?timeframe=year&end_date={end}")),
+        },
+        Shape {
+            name: "8. connection, year, first 50 (GraphQL)",
+            request: Request::graphql(connection, serde_json::json!({ "filter": filter("YEAR") })),
+        },
+        Shape {
+            name: "8. connection, year, after row 500,000 (GraphQL)",
+            request: Request::graphql(
+                connection,
+                serde_json::json!({ "filter": filter("YEAR"), "after": deep_cursor }),
+            ),
+        },
+        Shape {
+            name: "8. chart by day, year, Europe/Berlin (GraphQL)",
+            request: Request::graphql(&chart("DAY"), serde_json::json!({ "filter": in_berlin("YEAR") })),
+        },
+        Shape {
+            name: "8. chart by month, year, Europe/Berlin (GraphQL)",
+            request: Request::graphql(&chart("MONTH"), serde_json::json!({ "filter": in_berlin("YEAR") })),
+        },
+        Shape {
+            name: "8. chart by hour, week, Europe/Berlin (GraphQL)",
+            request: Request::graphql(&chart("HOUR"), serde_json::json!({ "filter": in_berlin("WEEK") })),
         },
     ]
 }
@@ -318,11 +349,12 @@ async fn main() {
     let transactions = scalar(&db, "SELECT COUNT(*) FROM \"transaction\"").await;
     let last_day = last_day(&db).await;
     let top_users = top_users(&db).await;
+    let deep_cursor = deep_cursor(&db, last_day).await;
     // 2. A token for the Admin.
     let token =
         tokens::create(&db, "1", "bench", Some(1)).await.expect("cannot create a token for user 1 (the seed's Admin)");
     let token = token.secret;
-    let shapes: Vec<Shape> = shapes(last_day, &top_users)
+    let shapes: Vec<Shape> = shapes(last_day, &top_users, &deep_cursor)
         .into_iter()
         .filter(|s| args.only.is_empty() || args.only.iter().any(|o| s.name.contains(o.as_str())))
         .collect();
@@ -643,6 +675,21 @@ async fn top_users(db: &DatabaseConnection) -> Vec<i64> {
         .await
         .expect("benchmark query failed");
     rows.iter().map(|r| r.try_get_by_index::<i64>(0).expect("a user id")).collect()
+}
+
+/// The cursor of the year's row 500,000 (or of its middle row on a smaller log), through the
+/// gateway's own list and cursor code: shape 8's deep page starts after it.
+async fn deep_cursor(db: &DatabaseConnection, end: NaiveDate) -> String {
+    use audit_gateway::audit::{self, PageRequest, Path, Position, Total};
+    use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
+    let input = FilterInput { timeframe: Some(Timeframe::Year), end_date: Some(end), ..Default::default() };
+    let filter = Filter::parse(input, Purpose::List, chrono::Utc::now()).expect("the year's filter");
+    let first = PageRequest { page: 1, size: 1 };
+    let total = audit::list_by_path(db, &filter, first, Total::Count, Path::Fastest).await.expect("count").total;
+    let row = total.unwrap_or(0).min(1_000_000) / 2;
+    let page = PageRequest { page: row + 1, size: 1 };
+    let page = audit::list_by_path(db, &filter, page, Total::Skip, Path::Fastest).await.expect("the deep row");
+    page.items.first().map(|item| Position::of(item).cursor()).unwrap_or_default()
 }
 
 fn parallelism() -> f64 {
