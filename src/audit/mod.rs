@@ -8,6 +8,7 @@
 //! places where SQLite and PostgreSQL differ live in [`sql::Dialect`].
 
 pub mod chart;
+mod condition;
 pub mod connection;
 pub mod cost;
 pub mod facets;

@@ -1,9 +1,15 @@
 //! A tiny SQL writer: text plus bound values with numbered placeholders, and the handful of
 //! expressions where SQLite and PostgreSQL differ. Everything backend-specific is in [`Dialect`].
+//! The big statements (unions of rollup rows, CTEs of local days) are written here by hand; the
+//! filter's conditions are sea-query's ([`super::condition`]), written into the same statement.
+
+use std::fmt;
 
 use chrono::NaiveDateTime;
+use sea_orm::sea_query::{Condition, Expr, PostgresQueryBuilder, QueryBuilder, SqlWriter, SqliteQueryBuilder};
 use sea_orm::{DbBackend, Statement, Value};
 
+use super::condition::{Columns, Internal, condition};
 use crate::filter::Filter;
 
 /// The backend-specific pieces of SQL.
@@ -61,18 +67,6 @@ impl Sql {
         let placeholder = self.dialect.placeholder(self.values.len());
         self.text.push_str(&placeholder);
         self
-    }
-
-    /// Writes `(p1, p2, …)` for a non-empty list.
-    pub fn bind_list<V: Into<Value> + Clone>(&mut self, values: &[V]) -> &mut Self {
-        self.push("(");
-        for (i, value) in values.iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
-            }
-            self.bind(value.clone());
-        }
-        self.push(")")
     }
 
     /// Writes the `FROM … WHERE …` shared by every audit query: the activities in the filter's
@@ -137,20 +131,22 @@ impl Sql {
     }
 
     fn push_scope_filters(&mut self, filter: &Filter) -> &mut Self {
-        if !filter.users.is_empty() {
-            self.push(" AND t.user_id IN ").bind_list(&filter.users);
+        self.push_condition(condition(filter, Columns::log(), Internal::Apply))
+    }
+
+    /// Writes ` AND (…)` for a sea-query condition, its values bound like every other (nothing
+    /// for an empty one).
+    pub fn push_condition(&mut self, condition: Condition) -> &mut Self {
+        if condition.is_empty() {
+            return self;
         }
-        if !filter.actions.is_empty() {
-            self.push(" AND a.verb IN ").bind_list(&filter.actions);
+        let expr = Expr::from(condition);
+        self.push(" AND (");
+        match self.dialect.0 {
+            DbBackend::Postgres => PostgresQueryBuilder.prepare_expr(&expr, self),
+            _ => SqliteQueryBuilder.prepare_expr(&expr, self),
         }
-        if !filter.object_types.is_empty() {
-            self.push(" AND a.object_type IN ").bind_list(&filter.object_types);
-        }
-        if !filter.include_internal {
-            // Actions whose user no longer exists stay: they are user actions.
-            self.push(" AND (u.is_internal IS NULL OR NOT u.is_internal)");
-        }
-        self
+        self.push(")")
     }
 
     pub fn into_statement(self) -> Statement {
@@ -163,5 +159,30 @@ impl Sql {
             },
         };
         Statement::from_sql_and_values(self.dialect.0, text, self.values)
+    }
+}
+
+/// Lets sea-query write into a statement: its text goes after ours, its values are bound with
+/// ours, numbered on.
+impl fmt::Write for Sql {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.text.push_str(text);
+        Ok(())
+    }
+}
+
+impl fmt::Display for Sql {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl SqlWriter for Sql {
+    fn push_param<T: QueryBuilder>(&mut self, value: Value, _: &T) {
+        self.bind(value);
+    }
+
+    fn as_writer(&mut self) -> &mut dyn fmt::Write {
+        self
     }
 }

@@ -20,12 +20,8 @@ pub async fn users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -
     sql.push("SELECT r.user_id AS user_id, CAST(SUM(r.n) AS BIGINT) AS count FROM (")
         .push_rollup_rows(user_table(scope), |sql, table| {
             sql.push("SELECT r.user_id AS user_id, ")
-                .push_cover_rows(&cover, table, " LEFT JOIN users u ON u.id = r.user_id")
-                .push_actions_and_users(Source::Time, scope)
-                .push(" AND r.user_id IS NOT NULL");
-            if !scope.include_internal {
-                sql.push(" AND (u.is_internal IS NULL OR NOT u.is_internal)");
-            }
+                .push_cover_rows(&cover, table, Source::Users.join())
+                .push_rollup_filters(Source::Users, scope);
         })
         .push(") r GROUP BY r.user_id HAVING SUM(r.n) > 0 ORDER BY SUM(r.n) DESC, r.user_id ASC LIMIT ")
         .bind(limit.get());

@@ -83,7 +83,7 @@ pub(super) fn push_entity_counts(sql: &mut Sql, source: Source, filter: &Filter,
             let (quarters, whole): (Vec<Range>, Vec<Range>) =
                 cover(window, Grain::Month).into_iter().partition(|range| range.grain == Grain::QuarterHour);
             sql.push_rollup_rows(Rollup::UserEntity, |sql, table| {
-                sql.push(&format!("{head} r.n AS n FROM {table} r LEFT JOIN users u ON u.id = r.user_id WHERE "))
+                sql.push(&format!("{head} r.n AS n FROM {table} r{join} WHERE ", join = Source::Users.join()))
                     .push_ranges(&whole)
                     .push_rollup_filters(Source::Users, filter);
             });

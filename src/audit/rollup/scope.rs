@@ -9,6 +9,7 @@ use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 use tokio::sync::OnceCell;
 
 use super::cover::{Range, SignedCover, Window, signed_cover};
+use crate::audit::condition::{Columns, Internal, condition};
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
 
@@ -55,6 +56,11 @@ impl Source {
             Source::Total | Source::Time => "",
             Source::Users => " LEFT JOIN users u ON u.id = r.user_id",
         }
+    }
+
+    /// Where the filter's fields are in the table's rows `r`.
+    pub(super) fn columns(self) -> Columns {
+        Columns::rollup(self == Source::Users)
     }
 
     /// 1 for a system action: stored in the tables of all users, looked up for the per-user ones.
@@ -118,27 +124,13 @@ impl Sql {
     /// rollup rows aliased `r` (with `u` joined for [`Source::Users`]). The entity table has the
     /// time table's columns, the per-user entity table the per-user tables'.
     pub(super) fn push_rollup_filters(&mut self, source: Source, filter: &Filter) -> &mut Self {
-        self.push_actions_and_users(source, filter);
-        if !filter.include_internal {
-            match source {
-                Source::Total | Source::Time => self.push(" AND r.is_system = 0"),
-                Source::Users => self.push(" AND (u.is_internal IS NULL OR NOT u.is_internal)"),
-            };
-        }
-        self
+        self.push_condition(condition(filter, source.columns(), Internal::Apply))
     }
 
-    /// Writes the ` AND …` conditions of the filter's `actions` and (for [`Source::Users`]) `users`
-    /// on rollup rows aliased `r`: the scope before `include_internal`, which the actors' figures
-    /// apply themselves.
+    /// Writes the ` AND …` conditions of the filter's `actions` and `users` on rollup rows aliased
+    /// `r`: the scope before `include_internal`, which the actors' figures apply themselves.
     pub(super) fn push_actions_and_users(&mut self, source: Source, filter: &Filter) -> &mut Self {
-        if !filter.actions.is_empty() {
-            self.push(" AND r.verb IN ").bind_list(&filter.actions);
-        }
-        if source == Source::Users {
-            self.push(" AND r.user_id IN ").bind_list(&filter.users);
-        }
-        self
+        self.push_condition(condition(filter, source.columns(), Internal::Ignore))
     }
 
     /// Writes `n AS n FROM {table} r{join} WHERE (…)`: the rows of `cover` in the rollup `table`
