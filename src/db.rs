@@ -72,7 +72,9 @@ pub async fn analyze(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared(&statement).await.map(|_| ())
 }
 
-/// Applies pending migrations; a no-op on an up-to-date database.
+/// Applies pending migrations, then refreshes the planner's statistics if there were any: the
+/// third migration's backfill writes millions of rollup rows into tables that have none (and a log
+/// just adopted may never have been analyzed). A no-op on an up-to-date database.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     if SchemaManager::new(db).has_table("seaql_migrations").await? {
         // For a while the third migration recorded itself as `mod` (the name its file gave it);
@@ -82,5 +84,9 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
         )
         .await?;
     }
-    Migrator::up(db, None).await
+    if Migrator::get_pending_migrations(db).await?.is_empty() {
+        return Ok(());
+    }
+    Migrator::up(db, None).await?;
+    analyze(db).await
 }

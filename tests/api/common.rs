@@ -380,3 +380,21 @@ pub async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
     let row = db.query_one_raw(statement).await.unwrap_or_else(|e| panic!("{sql}: {e}")).expect("a row");
     row.try_get_by_index::<i64>(0).expect("an integer")
 }
+
+/// How many planner statistics the database keeps for `table` (columns on PostgreSQL, indexes on
+/// SQLite): none until something analyzes it.
+pub async fn statistics(db: &DatabaseConnection, table: &str) -> i64 {
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            format!("SELECT COUNT(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = '{table}'")
+        }
+        _ => {
+            // The table SQLite keeps them in exists once something has analyzed.
+            if scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").await == 0 {
+                return 0;
+            }
+            format!("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = '{table}'")
+        }
+    };
+    scalar(db, &sql).await
+}

@@ -53,6 +53,10 @@ async fn migrations_adopt_an_existing_audit_log() {
     handmade_log(db).await;
 
     audit_gateway::db::migrate(db).await.expect("migrate over the existing log");
+    // The backfill wrote the rollups, and the log may never have been analyzed: both are now.
+    for table in ["activity", "audit_rollup_user"] {
+        assert!(statistics(db, table).await > 0, "statistics for {table}");
+    }
 
     let manager = SchemaManager::new(db);
     assert!(manager.has_table("api_token").await.expect("inspect"));

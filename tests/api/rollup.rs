@@ -383,8 +383,6 @@ async fn flagging_a_user_while_they_write_keeps_the_rollups_exact() {
 
 #[tokio::test]
 async fn a_seed_leaves_planner_statistics_for_what_it_wrote() {
-    use sea_orm::{DbBackend, Statement};
-
     let test_db = TestDb::new().await;
     let db = &test_db.db;
     let config = SeedConfig {
@@ -398,15 +396,7 @@ async fn a_seed_leaves_planner_statistics_for_what_it_wrote() {
     seed::seed(db, &config, |_| {}).await.expect("seed");
     // Without statistics a fresh log is planned as if it were empty (a join of every row for the
     // first page); the seed analyzes what it wrote rather than waiting for autovacuum.
-    let sql = match db.get_database_backend() {
-        DbBackend::Postgres => {
-            "SELECT COUNT(*) AS n FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'activity'"
-        }
-        _ => "SELECT COUNT(*) AS n FROM sqlite_stat1 WHERE tbl = 'activity'",
-    };
-    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect("query");
-    let columns: i64 = row.expect("a row").try_get("", "n").expect("n");
-    assert!(columns > 0, "statistics for activity");
+    assert!(statistics(db, "activity").await > 0, "statistics for activity");
 }
 
 #[tokio::test]
