@@ -55,6 +55,21 @@ impl Columns {
     }
 }
 
+impl Columns {
+    /// The deltas `d` the triggers appended (`audit_rollup_delta`), read as they are, without
+    /// buckets. `per_user`: a system action is told by the user `u` joined now, as the per-user
+    /// rollups tell it; otherwise by the flag the delta was filed under, as the tables of all users.
+    pub fn delta(per_user: bool) -> Self {
+        let d = |name: &str| Expr::col((Alias::new("d"), Alias::new(name)));
+        Columns {
+            user_id: d("user_id"),
+            verb: d("verb"),
+            object_type: d("object_type"),
+            user_action: if per_user { not_internal() } else { d("is_internal").not() },
+        }
+    }
+}
+
 /// Whether [`condition`] applies `include_internal`. The actors' figures leave it out of their
 /// scope and apply it themselves (an internal user is never an actor, but is a top actor when
 /// internal users are included).

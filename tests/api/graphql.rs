@@ -111,8 +111,8 @@ async fn the_dashboard_costs_at_most_seven_statements() {
     handmade_log(app.db()).await;
     let before = app.statements();
     dashboard(&app, json!({"timeframe": "WEEK", "endDate": "2026-06-10"})).await;
-    // Token, one look for pending rollup deltas (shared by the insights and the count), insights,
-    // count, page, the page's users, and at most one more for the top actor.
+    // Token, one look for pending rollup deltas (the insights'), insights, count (which reads the
+    // deltas itself), page, the page's users, and at most one more for the top actor.
     let cost = app.statements() - before;
     assert!((6..=7).contains(&cost), "{cost} statements");
 }
