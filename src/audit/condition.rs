@@ -45,27 +45,25 @@ impl Columns {
     /// the row stores the flag in `is_system`. A filter on a field the table does not keep is the
     /// caller's mistake, and the database's error ("no such column"), never a wrong count.
     pub fn rollup(per_user: bool) -> Self {
-        let r = |name: &str| Expr::col((Alias::new("r"), Alias::new(name)));
-        Columns {
-            user_id: r("user_id"),
-            verb: r("verb"),
-            object_type: r("object_type"),
-            user_action: if per_user { not_internal() } else { r("is_system").eq(0) },
-        }
+        let stored = column("r", Alias::new("is_system")).eq(0);
+        Columns::named("r", if per_user { not_internal() } else { stored })
     }
-}
 
-impl Columns {
     /// The deltas `d` the triggers appended (`audit_rollup_delta`), read as they are, without
     /// buckets. `per_user`: a system action is told by the user `u` joined now, as the per-user
     /// rollups tell it; otherwise by the flag the delta was filed under, as the tables of all users.
     pub fn delta(per_user: bool) -> Self {
-        let d = |name: &str| Expr::col((Alias::new("d"), Alias::new(name)));
+        let stored = column("d", Alias::new("is_internal")).not();
+        Columns::named("d", if per_user { not_internal() } else { stored })
+    }
+
+    /// Rows aliased `alias` whose dimensions have the rollups' names.
+    fn named(alias: &str, user_action: Expr) -> Self {
         Columns {
-            user_id: d("user_id"),
-            verb: d("verb"),
-            object_type: d("object_type"),
-            user_action: if per_user { not_internal() } else { d("is_internal").not() },
+            user_id: column(alias, Alias::new("user_id")),
+            verb: column(alias, Alias::new("verb")),
+            object_type: column(alias, Alias::new("object_type")),
+            user_action,
         }
     }
 }
