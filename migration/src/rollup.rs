@@ -5,7 +5,7 @@
 //! Six tables, each keyed by a time bucket and by the dimensions one family of
 //! figures needs:
 //!
-//! | table | key after `(grain, bucket)` | serves |
+//! | table | dimensions (with `grain` and `bucket`, the key: [`create_tables`]) | serves |
 //! |---|---|---|
 //! | `audit_rollup_total` | `is_system` | `total`, `actions_per_day`, the list's total and deep pages without an `actions` filter |
 //! | `audit_rollup_time` | `is_system, verb` | the same with an `actions` filter, and the verbs facet |
