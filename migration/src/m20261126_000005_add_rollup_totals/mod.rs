@@ -5,7 +5,8 @@
 //!
 //! Deploying it: gateways of an earlier version must stop before this migration runs (the new
 //! binary's `serve --migrate` runs it at start). Their folding knows only the tables of its own
-//! version and would leave the deltas it folds out of the new table.
+//! version and would leave the deltas it folds out of the new table. (Versions from this one on
+//! check for that themselves: `crate::rollup::compact` refuses a schema newer than its own.)
 //!
 //! Its statements are frozen in [`sql`] as they shipped, like the third and fourth migrations'.
 
