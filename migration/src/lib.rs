@@ -22,6 +22,18 @@ mod m20261126_000005_add_rollup_totals;
 mod m20261126_000006_key_per_user_rollups_by_user;
 pub mod rollup;
 
+/// Runs a migration's frozen statements in order, on its connection.
+async fn execute_all(
+    manager: &SchemaManager<'_>,
+    statements: impl IntoIterator<Item = impl AsRef<str>>,
+) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    for statement in statements {
+        db.execute_unprepared(statement.as_ref()).await?;
+    }
+    Ok(())
+}
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

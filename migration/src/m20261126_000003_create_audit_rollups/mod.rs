@@ -41,9 +41,7 @@ impl MigrationTrait for Migration {
             DbBackend::Postgres => (sql::POSTGRES_UP, sql::POSTGRES_SPAN, sql::POSTGRES_BACKFILL),
             _ => (sql::SQLITE_UP, sql::SQLITE_SPAN, sql::SQLITE_BACKFILL),
         };
-        for statement in create {
-            db.execute_unprepared(statement).await?;
-        }
+        crate::execute_all(manager, create).await?;
         let span = Span::find_by_statement(Statement::from_string(backend, span)).one(db).await?;
         let Some(Span { first: Some(first), last: Some(last) }) = span else { return Ok(()) };
         let months = month_starts(first, last)?;
@@ -58,14 +56,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
         let drop = match manager.get_database_backend() {
             DbBackend::Postgres => sql::POSTGRES_DOWN,
             _ => sql::SQLITE_DOWN,
         };
-        for statement in drop {
-            db.execute_unprepared(statement).await?;
-        }
-        Ok(())
+        crate::execute_all(manager, drop).await
     }
 }

@@ -31,11 +31,7 @@ impl MigrationTrait for Migration {
             DbBackend::Postgres => sql::POSTGRES_UP,
             _ => sql::SQLITE_UP,
         };
-        let db = manager.get_connection();
-        for statement in statements {
-            db.execute_unprepared(statement).await?;
-        }
-        Ok(())
+        crate::execute_all(manager, statements).await
     }
 
     /// Drops this version's triggers, folds what is pending, puts the first version's triggers back
@@ -49,11 +45,13 @@ impl MigrationTrait for Migration {
         // The first version's triggers (and PostgreSQL's trigger functions), not its tables.
         let v1_triggers =
             v1_up.iter().filter(|statement| statement.contains(" TRIGGER ") || statement.contains(" FUNCTION "));
-        let db = manager.get_connection();
-        for statement in drop.iter().chain(fold).chain(v1_triggers) {
-            db.execute_unprepared(statement).await?;
-        }
-        db.execute_unprepared("DROP TABLE IF EXISTS audit_rollup_delta").await?;
-        Ok(())
+        let statements: Vec<&str> = drop
+            .iter()
+            .chain(fold)
+            .chain(v1_triggers)
+            .copied()
+            .chain(["DROP TABLE IF EXISTS audit_rollup_delta"])
+            .collect();
+        crate::execute_all(manager, statements).await
     }
 }

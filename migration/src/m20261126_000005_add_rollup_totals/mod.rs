@@ -33,31 +33,20 @@ impl MigrationTrait for Migration {
             DbBackend::Postgres => sql::POSTGRES_UP,
             _ => sql::SQLITE_UP,
         };
-        let db = manager.get_connection();
-        for statement in statements {
-            db.execute_unprepared(statement).await?;
-        }
-        Ok(())
+        crate::execute_all(manager, statements).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
         match manager.get_database_backend() {
             DbBackend::Postgres => {
                 // The fourth migration's `TRUNCATE` function, which does not name the new table.
                 let truncate = v2::POSTGRES_UP.iter().filter(|statement| {
                     statement.starts_with("CREATE OR REPLACE FUNCTION audit_rollup_activity_truncate()")
                 });
-                for statement in sql::POSTGRES_DOWN.iter().chain(truncate) {
-                    db.execute_unprepared(statement).await?;
-                }
+                let statements: Vec<&str> = sql::POSTGRES_DOWN.iter().chain(truncate).copied().collect();
+                crate::execute_all(manager, statements).await
             }
-            _ => {
-                for statement in sql::SQLITE_DOWN {
-                    db.execute_unprepared(statement).await?;
-                }
-            }
+            _ => crate::execute_all(manager, sql::SQLITE_DOWN).await,
         }
-        Ok(())
     }
 }

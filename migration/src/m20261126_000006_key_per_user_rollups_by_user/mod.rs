@@ -27,11 +27,7 @@ async fn run(manager: &SchemaManager<'_>, postgres: &[&str]) -> Result<(), DbErr
     if manager.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
-    let db = manager.get_connection();
-    for statement in postgres {
-        db.execute_unprepared(statement).await?;
-    }
-    Ok(())
+    crate::execute_all(manager, postgres).await
 }
 
 #[async_trait::async_trait]
