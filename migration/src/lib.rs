@@ -5,7 +5,8 @@
 //! what is missing (`IF NOT EXISTS`), and adds the indexes the gateway's queries need. The third
 //! adds the trigger-maintained rollups of [`rollup`] and backfills them from the existing log; the
 //! fourth makes the triggers append deltas that the gateway folds in; the fifth adds the verb-less
-//! `audit_rollup_total`; the sixth re-keys the per-user rollups on PostgreSQL.
+//! `audit_rollup_total`; the sixth re-keys the per-user rollups on PostgreSQL; the seventh drops
+//! their finest grains, which readers count from the log.
 //!
 //! A migration never changes once shipped: its statements are its own (the third keeps a frozen
 //! copy of what [`rollup`] generated then), and a change is a new migration. A test holds a fresh
@@ -20,6 +21,7 @@ mod m20261126_000003_create_audit_rollups;
 mod m20261126_000004_append_rollup_deltas;
 mod m20261126_000005_add_rollup_totals;
 mod m20261126_000006_key_per_user_rollups_by_user;
+mod m20261126_000007_thin_per_user_rollups;
 pub mod rollup;
 
 /// Runs a migration's frozen statements in order, on its connection.
@@ -46,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_append_rollup_deltas::Migration),
             Box::new(m20261126_000005_add_rollup_totals::Migration),
             Box::new(m20261126_000006_key_per_user_rollups_by_user::Migration),
+            Box::new(m20261126_000007_thin_per_user_rollups::Migration),
         ]
     }
 }

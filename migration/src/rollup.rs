@@ -79,50 +79,74 @@ pub enum Grain {
 struct Table {
     name: &'static str,
     dimensions: &'static str,
-    /// Which delta rows it counts.
-    only: &'static str,
+    /// The grains it keeps. Readers count what a table does not keep from the log itself.
+    grains: &'static [Grain],
     /// Whether readers sum it over all users (a per-user table that is not is read only under a
     /// `users` filter, so it needs no index by bucket: see [`create_tables`]).
     read_for_all_users: bool,
 }
 
+use Grain::{Day, Hour, Month, QuarterHour};
+
 /// In [`Rollup`] order.
 const TABLES: [Table; 6] = [
-    Table { name: "audit_rollup_time", dimensions: "is_system, verb", only: "TRUE", read_for_all_users: true },
+    Table {
+        name: "audit_rollup_time",
+        dimensions: "is_system, verb",
+        grains: &[QuarterHour, Day, Month, Hour],
+        read_for_all_users: true,
+    },
     Table {
         name: "audit_rollup_entity",
         dimensions: "is_system, verb, object_type",
-        only: "grain < 3",
+        grains: &[QuarterHour, Day, Month],
         read_for_all_users: true,
     },
-    // Actions without a user add no actor and match no `users` filter.
-    Table {
-        name: "audit_rollup_user",
-        dimensions: "user_id, verb",
-        only: "user_id IS NOT NULL AND grain < 3",
-        read_for_all_users: true,
-    },
-    // The same without the verb: a year of actors is ~2,000 rows a month instead of ~15,000.
+    // Actions without a user add no actor and match no `users` filter. No quarter hours: they
+    // were three rows in four (5.1M on the 10M log, 630 MB), and what reads them (actors under an
+    // `actions` filter, and a `users` filter with one) needs a window's ragged ends only, which
+    // the reader counts from the log.
+    Table { name: "audit_rollup_user", dimensions: "user_id, verb", grains: &[Day, Month], read_for_all_users: true },
+    // The same without the verb: a year of actors is ~2,000 rows a month instead of ~15,000. It
+    // keeps its quarter hours: the actors of every window in a zone or at an offset read them.
     Table {
         name: "audit_rollup_actor",
         dimensions: "user_id",
-        only: "user_id IS NOT NULL AND grain < 3",
+        grains: &[QuarterHour, Day, Month],
         read_for_all_users: true,
     },
-    // `top_entity_type` under a `users` filter. Days and months only: at 15 minutes it would be as
-    // large as the log, and a window's ragged ends hold few of a few users' rows, which the reader
-    // counts from the log itself.
+    // `top_entity_type` under a `users` filter, by month only: the few users' own rows in the
+    // partial months at a window's ends are read from the log (their index finds them), where
+    // days took six rows in seven of this table.
     Table {
         name: "audit_rollup_user_entity",
         dimensions: "user_id, verb, object_type",
-        only: "user_id IS NOT NULL AND grain IN (1, 2)",
+        grains: &[Month],
         read_for_all_users: false,
     },
     // The time table without the verb: what a dashboard without an `actions` filter reads. An
     // hour is at most two rows (an eighth of the time table's on the benchmark log, 8 verbs), so a
     // year of local days in Kathmandu reads ~3,000 rollup rows where the time table read ~23,000.
-    Table { name: "audit_rollup_total", dimensions: "is_system", only: "TRUE", read_for_all_users: true },
+    Table {
+        name: "audit_rollup_total",
+        dimensions: "is_system",
+        grains: &[QuarterHour, Day, Month, Hour],
+        read_for_all_users: true,
+    },
 ];
+
+impl Table {
+    fn per_user(&self) -> bool {
+        self.dimensions.starts_with("user_id")
+    }
+
+    /// The condition on bucketed delta rows that selects the ones this table counts.
+    fn only(&self) -> String {
+        let grains: Vec<String> = self.grains.iter().map(|&grain| (grain as i64).to_string()).collect();
+        let grains = format!("grain IN ({})", grains.join(", "));
+        if self.per_user() { format!("user_id IS NOT NULL AND {grains}") } else { grains }
+    }
+}
 
 /// The append-only table the triggers write (see the module docs, "Who keeps them right").
 pub const DELTA: &str = "audit_rollup_delta";
@@ -151,12 +175,11 @@ pub fn create_tables(backend: DbBackend) -> Vec<String> {
         "object_type" => "object_type VARCHAR(255) NOT NULL",
         _ => "user_id BIGINT NOT NULL",
     };
-    let per_user = |table: &Table| table.dimensions.starts_with("user_id");
     let mut statements: Vec<String> = TABLES
         .iter()
         .map(|table| {
             let columns: Vec<&str> = table.dimensions.split(", ").map(column).collect();
-            let key = if postgres && per_user(table) {
+            let key = if postgres && table.per_user() {
                 let others = table.dimensions.strip_prefix("user_id").unwrap_or_default();
                 format!("user_id, grain, bucket{others}")
             } else {
@@ -170,7 +193,7 @@ pub fn create_tables(backend: DbBackend) -> Vec<String> {
             )
         })
         .collect();
-    for table in TABLES.iter().filter(|table| per_user(table)) {
+    for table in TABLES.iter().filter(|table| table.per_user()) {
         let name = table.name;
         if !postgres {
             statements.push(format!("CREATE INDEX IF NOT EXISTS ix_{name}_user_id ON {name} (user_id, grain, bucket)"));
@@ -196,20 +219,31 @@ pub fn epoch_seconds(backend: DbBackend, column: &str) -> String {
     }
 }
 
-/// Seconds since the epoch of the start of `column`'s bucket for the grain in `grain` (a SQL
-/// expression); floors correctly before 1970 too.
-fn bucket(backend: DbBackend, column: &str, grain: &str) -> String {
+/// Seconds since the epoch of the start of `column`'s bucket of `grain` (a SQL expression);
+/// floors correctly before 1970 too. Readers bucket rows of the log with it the way the rollups do.
+pub fn bucket_of(backend: DbBackend, column: &str, grain: Grain) -> String {
     let seconds = epoch_seconds(backend, column);
-    let month = match backend {
-        DbBackend::Postgres => format!("CAST(EXTRACT(EPOCH FROM date_trunc('month', {column})) AS BIGINT)"),
-        _ => format!("CAST(strftime('%s', {column}, 'start of month') AS INTEGER)"),
-    };
     let floor = |width: i64| format!("{seconds} - ((({seconds}) % {width}) + {width}) % {width}");
+    match (grain, backend) {
+        (Grain::QuarterHour, _) => floor(QUARTER_HOUR),
+        (Grain::Day, _) => floor(DAY),
+        (Grain::Hour, _) => floor(HOUR),
+        (Grain::Month, DbBackend::Postgres) => {
+            format!("CAST(EXTRACT(EPOCH FROM date_trunc('month', {column})) AS BIGINT)")
+        }
+        (Grain::Month, _) => format!("CAST(strftime('%s', {column}, 'start of month') AS INTEGER)"),
+    }
+}
+
+/// [`bucket_of`] for the grain in the SQL expression `grain`.
+fn bucket(backend: DbBackend, column: &str, grain: &str) -> String {
+    let of = |grain: Grain| bucket_of(backend, column, grain);
     format!(
-        "CASE {grain} WHEN 0 THEN {} WHEN 1 THEN {} WHEN 3 THEN {} ELSE {month} END",
-        floor(QUARTER_HOUR),
-        floor(DAY),
-        floor(HOUR)
+        "CASE {grain} WHEN 0 THEN {} WHEN 1 THEN {} WHEN 3 THEN {} ELSE {} END",
+        of(Grain::QuarterHour),
+        of(Grain::Day),
+        of(Grain::Hour),
+        of(Grain::Month)
     )
 }
 
@@ -235,7 +269,7 @@ fn upsert(table: &Table, source: &str) -> String {
          ON CONFLICT (grain, bucket, {dimensions}) DO UPDATE SET n = {name}.n + excluded.n",
         name = table.name,
         dimensions = table.dimensions,
-        only = table.only,
+        only = table.only(),
     )
 }
 
@@ -298,6 +332,16 @@ impl Rollup {
         self.table().name
     }
 
+    /// Its dimensions, after `grain` and `bucket` (`user_id, verb`, …).
+    pub fn dimensions(self) -> &'static str {
+        self.table().dimensions
+    }
+
+    /// Whether it keeps buckets of `grain`; readers count the rest from the log.
+    pub fn keeps(self, grain: Grain) -> bool {
+        self.table().grains.contains(&grain)
+    }
+
     /// The deltas not compacted yet, as rows of this table (its key columns and `n`): a
     /// parenthesised query that readers add to the table's own rows. It reads [`PENDING`], which
     /// the statement must define at its head ([`pending_cte`]).
@@ -306,7 +350,7 @@ impl Rollup {
         format!(
             "(SELECT grain, bucket, {dimensions}, n FROM {PENDING} WHERE {only})",
             dimensions = table.dimensions,
-            only = table.only,
+            only = table.only(),
         )
     }
 }

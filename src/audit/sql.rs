@@ -69,6 +69,15 @@ impl Sql {
         self
     }
 
+    /// Runs `write` and returns what it wrote instead of keeping it in place: a piece (a derived
+    /// table, say) that the caller puts where it belongs later. Its values stay bound in order;
+    /// placeholders are numbered, so they need not appear in the text in that order.
+    pub fn fragment(&mut self, write: impl FnOnce(&mut Sql)) -> String {
+        let at = self.text.len();
+        write(self);
+        self.text.split_off(at)
+    }
+
     /// Writes the `FROM … WHERE …` shared by every audit query: the activities in the filter's
     /// scope, joined to their transaction (`t`) and, when it still exists, its user (`u`).
     pub fn push_scope(&mut self, filter: &Filter) -> &mut Self {
@@ -85,7 +94,8 @@ impl Sql {
         self.push_scope_from("").push_bounds(from, to).push_scope_filters(filter)
     }
 
-    fn push_bounds(&mut self, from: Option<NaiveDateTime>, to: Option<NaiveDateTime>) -> &mut Self {
+    /// Writes ` AND t.issued_at >= from AND t.issued_at < to`, each bound if given.
+    pub fn push_bounds(&mut self, from: Option<NaiveDateTime>, to: Option<NaiveDateTime>) -> &mut Self {
         if let Some(from) = from {
             self.push(" AND t.issued_at >= ").bind(from);
         }
@@ -93,17 +103,6 @@ impl Sql {
             self.push(" AND t.issued_at < ").bind(to);
         }
         self
-    }
-
-    /// [`Sql::push_scope`] with the window replaced by the UTC spans `[from, to)`.
-    pub fn push_scope_within(&mut self, filter: &Filter, spans: &[(NaiveDateTime, NaiveDateTime)]) -> &mut Self {
-        self.push_scope_from("");
-        self.push(" AND (1 = 0");
-        for &(from, to) in spans {
-            self.push(" OR (t.issued_at >= ").bind(from).push(" AND t.issued_at < ").bind(to).push(")");
-        }
-        self.push(")");
-        self.push_scope_filters(filter)
     }
 
     /// Writes the CTE `name(k, lo, hi)`: row `k` is the `k`-th of `spans`, a half-open UTC span

@@ -25,6 +25,14 @@ async fn migrations_go_up_down_and_up_again() {
     assert!(Migrator::get_pending_migrations(db).await.expect("status").is_empty());
 }
 
+/// Takes back every migration after `last`: a count of steps would change with each new one.
+async fn down_to(db: &sea_orm::DatabaseConnection, last: &str) {
+    let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    let kept = names.iter().position(|name| name == last).expect("a known migration") + 1;
+    let steps = u32::try_from(names.len() - kept).expect("a few migrations");
+    Migrator::down(db, Some(steps)).await.expect("down");
+}
+
 async fn handmade_log_with_admin(db: &sea_orm::DatabaseConnection) {
     add_user(db, ADMIN_ID, "admin", "Admin", false).await;
     handmade_log(db).await;
@@ -178,6 +186,7 @@ fn each_migration_is_named_after_its_module() {
             "m20261126_000004_append_rollup_deltas",
             "m20261126_000005_add_rollup_totals",
             "m20261126_000006_key_per_user_rollups_by_user",
+            "m20261126_000007_thin_per_user_rollups",
         ]
     );
 }
@@ -197,7 +206,7 @@ async fn taking_the_delta_migration_back_folds_what_is_pending() {
     let plain = audit::insights_by_path(db, &filter, Path::Plain).await.expect("plain");
     assert_eq!(plain.total_actions, 11);
 
-    Migrator::down(db, Some(3)).await.expect("down to the first rollups");
+    down_to(db, "m20261126_000003_create_audit_rollups").await;
     assert!(!SchemaManager::new(db).has_table("audit_rollup_delta").await.expect("inspect"));
     // The pending deltas were folded in, and the first version's triggers are back and keep the
     // tables themselves (the gateway itself serves only an up-to-date schema).
@@ -263,6 +272,75 @@ async fn the_totals_migration_fills_its_table_from_the_folded_counts() {
     migration::rollup::compact(db).await.expect("fold the pending delta");
     assert_eq!(scalar(db, totals).await, 12, "and the pending one once folded");
 
-    Migrator::down(db, Some(2)).await.expect("down");
+    down_to(db, "m20261126_000004_append_rollup_deltas").await;
     assert!(!SchemaManager::new(db).has_table("audit_rollup_total").await.expect("inspect"));
+}
+
+#[tokio::test]
+async fn the_thinning_migration_keeps_every_figure_and_its_way_back_restores_the_rows() {
+    use audit_gateway::audit::{self, Path};
+    use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
+    use chrono::{TimeZone, Utc};
+
+    let test_db = TestDb::unmigrated().await;
+    let db = &test_db.db;
+    // Counts at every grain in the tables (the first version's triggers keep them directly), then
+    // the sixth migration's schema with one delta pending.
+    Migrator::up(db, Some(3)).await.expect("up to the first rollups");
+    handmade_log(db).await;
+    Migrator::up(db, Some(3)).await.expect("up to the sixth");
+    add_transaction(db, 60, "2026-06-12 09:00:00", Some(BOB)).await;
+    add_activity(db, 60, 60, "create", "Tag").await;
+    let thinned =
+        [("audit_rollup_user", "user_id, verb", 0), ("audit_rollup_user_entity", "user_id, verb, object_type", 1)];
+    for (table, dimensions, grain) in thinned {
+        let copy =
+            format!("CREATE TABLE kept_{table} AS SELECT bucket, {dimensions}, n FROM {table} WHERE grain = {grain}");
+        db.execute_unprepared(&copy).await.expect("keep a copy");
+        assert!(scalar(db, &format!("SELECT COUNT(*) FROM kept_{table}")).await > 0, "{table}");
+    }
+
+    Migrator::up(db, None).await.expect("the seventh");
+    for (table, _, grain) in thinned {
+        assert_eq!(scalar(db, &format!("SELECT COUNT(*) FROM {table} WHERE grain = {grain}")).await, 0, "{table}");
+    }
+    // The rows it dropped are counted from the log: actors under an `actions` filter at an offset,
+    // and a `users` filter with one, in a zone and at offsets (ragged ends, local days, the top
+    // entity type of partial months).
+    let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
+    let actions = || vec!["update".to_owned(), "create".to_owned()];
+    let inputs = [
+        FilterInput { actions: actions(), offset: Some(300), ..Default::default() },
+        FilterInput { users: vec![BOB, CAROL], actions: actions(), offset: Some(-345), ..Default::default() },
+        FilterInput {
+            users: vec![BOB, CAROL],
+            actions: actions(),
+            time_zone: audit_gateway::filter::parse_time_zone("Europe/Berlin"),
+            ..Default::default()
+        },
+    ];
+    for input in inputs {
+        let days = FilterInput {
+            start_date: chrono::NaiveDate::from_ymd_opt(2026, 6, 4),
+            end_date: chrono::NaiveDate::from_ymd_opt(2026, 6, 9),
+            ..input.clone()
+        };
+        for input in [days, FilterInput { timeframe: Some(Timeframe::Month), ..input }] {
+            let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
+            let plain = audit::insights_by_path(db, &filter, Path::Plain).await.expect("plain");
+            assert!(plain.total_actions > 0, "{filter:?}");
+            let fast = audit::insights_by_path(db, &filter, Path::Fastest).await.expect("fast");
+            assert_eq!(fast, plain, "{filter:?}");
+        }
+    }
+
+    down_to(db, "m20261126_000006_key_per_user_rollups_by_user").await;
+    for (table, dimensions, grain) in thinned {
+        let rows = format!("SELECT bucket, {dimensions}, n FROM {table} WHERE grain = {grain}");
+        let kept = format!("SELECT bucket, {dimensions}, n FROM kept_{table}");
+        let differ = format!("SELECT COUNT(*) FROM ({rows} EXCEPT {kept}) AS d");
+        assert_eq!(scalar(db, &differ).await, 0, "{table}: rows that were not there");
+        let missing = format!("SELECT COUNT(*) FROM ({kept} EXCEPT {rows}) AS d");
+        assert_eq!(scalar(db, &missing).await, 0, "{table}: rows that did not come back");
+    }
 }

@@ -1,6 +1,6 @@
 //! Facets from the rollups: verbs from the time table (or the per-user table under a `users`
-//! filter), object types from the entity tables (the per-user one plus those users' own rows at
-//! the ragged ends), users from the per-user tables. Each takes the scope its caller gives it: the
+//! filter), object types from the entity tables (the per-user one plus those users' own rows in
+//! the partial months at the ends), users from the per-user tables. Each takes the scope its caller gives it: the
 //! filter without the facet's own field.
 
 use migration::rollup::Rollup;
@@ -18,11 +18,11 @@ pub async fn users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -
     let mut sql = rollup_sql(db).await?;
     let cover = signed_cover(Window::of(scope));
     sql.push("SELECT r.user_id AS user_id, CAST(SUM(r.n) AS BIGINT) AS count FROM (")
-        .push_rollup_rows(user_table(scope), |sql, table| {
+        .push_rollup_rows(user_table(scope), &cover.all(), scope, |sql, table| {
             sql.push("SELECT r.user_id AS user_id, ")
                 .push_cover_rows(&cover, table, Source::Users.join())
                 .push_rollup_filters(Source::Users, scope);
-        })
+        })?
         .push(") r GROUP BY r.user_id HAVING SUM(r.n) > 0 ORDER BY SUM(r.n) DESC, r.user_id ASC LIMIT ")
         .bind(limit.get());
     UserCount::find_by_statement(sql.into_statement()).all(db).await
@@ -41,9 +41,9 @@ pub async fn actions(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit)
     };
     let cover = signed_cover(Window::of(scope));
     sql.push("SELECT r.verb AS value, CAST(SUM(r.n) AS BIGINT) AS count FROM (")
-        .push_rollup_rows(table, |sql, table| {
+        .push_rollup_rows(table, &cover.all(), scope, |sql, table| {
             sql.push("SELECT r.verb AS verb, ").push_cover_rows(&cover, table, join).push_rollup_filters(source, scope);
-        })
+        })?
         .push(&format!(
             ") r GROUP BY r.verb HAVING SUM(r.n) > 0 ORDER BY SUM(r.n) DESC, r.verb {byte_order} ASC LIMIT "
         ))

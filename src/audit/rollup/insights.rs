@@ -1,12 +1,11 @@
 //! Every insights figure from the rollups, in one statement, in the row shape the plain path uses.
 
-use migration::rollup::{Grain, Rollup};
+use migration::rollup::Rollup;
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
-use super::cover::{Range, Window, cover, signed_cover};
+use super::cover::{Window, signed_cover};
 use super::local_days::{boundaries, push_day_counts};
 use super::scope::{Source, rollup_sql, user_table};
-use super::seek::instant;
 use crate::audit::figures::{FigureRow, Insights, assemble};
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
@@ -17,7 +16,7 @@ use crate::filter::Filter;
 ///   a `users` filter from the per-user table;
 /// - the actors from `audit_rollup_actor` (`audit_rollup_user` under an `actions` filter);
 /// - the top entity type from `audit_rollup_entity`, or under a `users` filter from
-///   `audit_rollup_user_entity` for whole days plus those users' own rows at the ragged ends.
+///   `audit_rollup_user_entity` for whole months plus those users' own rows in the rest.
 pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insights, DbErr> {
     let days = filter.days();
     let boundaries = boundaries(filter).ok_or_else(|| DbErr::Custom("insights need quarter-hour days".into()))?;
@@ -29,13 +28,13 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
     let mut sql = rollup_sql(db).await?;
     let byte_order = sql.dialect.byte_order();
     sql.push("WITH RECURSIVE ");
-    push_day_counts(&mut sql, source, filter, &boundaries);
+    push_day_counts(&mut sql, source, filter, &boundaries)?;
     sql.push(", per_user AS (SELECT r.user_id AS user_id, SUM(r.n) AS n FROM (")
-        .push_rollup_rows(user_table(filter), |sql, table| {
+        .push_rollup_rows(user_table(filter), &cover.all(), filter, |sql, table| {
             sql.push("SELECT r.user_id AS user_id, ")
                 .push_cover_rows(&cover, table, "")
                 .push_actions_and_users(source, filter);
-        })
+        })?
         .push(") r GROUP BY r.user_id HAVING SUM(r.n) > 0) ");
     sql.push(
         "SELECT 'day' AS figure, k, CAST(NULL AS TEXT) AS name, CAST(SUM(n) AS BIGINT) AS n, \
@@ -68,40 +67,17 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
 /// Writes a query of `(object_type, n)` rows whose sums per object type are the counts over
 /// `window` in the filter's scope.
 pub(super) fn push_entity_counts(sql: &mut Sql, source: Source, filter: &Filter, window: Window) -> Result<(), DbErr> {
-    let head = "SELECT r.object_type AS object_type,";
-    match source {
-        Source::Total | Source::Time => {
-            let cover = signed_cover(window);
-            sql.push_rollup_rows(Rollup::Entity, |sql, table| {
-                sql.push(head).push(" ").push_cover_rows(&cover, table, "").push_rollup_filters(Source::Time, filter);
-            });
-        }
-        Source::Users => {
-            // This table has no quarter hours: the ragged ends are counted from the log, where the
-            // users' own rows are found through `ix_transaction_user_id_issued_at`.
-            // Added ranges only: the ragged ends are counted from the log.
-            let (quarters, whole): (Vec<Range>, Vec<Range>) =
-                cover(window, Grain::Month).into_iter().partition(|range| range.grain == Grain::QuarterHour);
-            sql.push_rollup_rows(Rollup::UserEntity, |sql, table| {
-                sql.push(&format!("{head} r.n AS n FROM {table} r{join} WHERE ", join = Source::Users.join()))
-                    .push_ranges(&whole)
-                    .push_rollup_filters(Source::Users, filter);
-            });
-            if !quarters.is_empty() {
-                // An insights window is closed, so are its ranges.
-                let bound = |seconds: Option<i64>| {
-                    seconds.ok_or_else(|| DbErr::Custom("an open range in an insights window".into())).and_then(instant)
-                };
-                let spans = quarters.iter().map(|range| Ok((bound(range.lo)?, bound(range.hi)?))).collect::<Result<
-                    Vec<_>,
-                    DbErr,
-                >>(
-                )?;
-                sql.push(" UNION ALL SELECT a.object_type, COUNT(*)")
-                    .push_scope_within(filter, &spans)
-                    .push(" GROUP BY a.object_type");
-            }
-        }
-    }
+    // The per-user table keeps months only; the rest of the window comes from those users' own
+    // rows in the log (`ix_transaction_user_id_issued_at` finds them).
+    let (table, columns) = match source {
+        Source::Total | Source::Time => (Rollup::Entity, Source::Time),
+        Source::Users => (Rollup::UserEntity, Source::Users),
+    };
+    let cover = signed_cover(window);
+    sql.push_rollup_rows(table, &cover.all(), filter, |sql, table| {
+        sql.push("SELECT r.object_type AS object_type, ")
+            .push_cover_rows(&cover, table, columns.join())
+            .push_rollup_filters(columns, filter);
+    })?;
     Ok(())
 }

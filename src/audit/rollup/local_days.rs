@@ -16,7 +16,8 @@
 //! quarter hours (the per-user tables have quarter hours only), through a join with the day
 //! numbers so that each boundary's span is an index range scan.
 
-use migration::rollup::{DAY, Grain, HOUR, QUARTER_HOUR};
+use migration::rollup::{DAY, Grain, HOUR, QUARTER_HOUR, Rollup};
+use sea_orm::DbErr;
 
 use super::cover::{Range, SignedCover, ceil_to, floor_to};
 use super::scope::Source;
@@ -93,10 +94,10 @@ fn shift_runs(boundaries: &[i64]) -> Vec<ShiftRun> {
 
 /// The moved span `[lo, hi)` relative to a midnight, as `(grain, from, to)` pieces: whole hours
 /// where the table has them (a quarter of the rows), quarter hours for the rest.
-fn pieces(source: Source, shift: i64) -> Vec<(Grain, i64, i64)> {
+fn pieces(table: Rollup, shift: i64) -> Vec<(Grain, i64, i64)> {
     let (lo, hi) = (shift.min(0), shift.max(0));
     let mut pieces = Vec::new();
-    if source.has_hours() {
+    if table.keeps(Grain::Hour) {
         let (hours_lo, hours_hi) = if shift > 0 { (0, floor_to(hi, HOUR)) } else { (ceil_to(lo, HOUR), 0) };
         pieces.push((Grain::Hour, hours_lo, hours_hi));
         pieces.push((Grain::QuarterHour, lo, hours_lo));
@@ -111,7 +112,7 @@ fn pieces(source: Source, shift: i64) -> Vec<(Grain, i64, i64)> {
 /// Writes the CTEs (after `WITH RECURSIVE `) that end in `chart(k, is_system, n)`: signed counts
 /// whose sum per local day index `k` (`0 ≤ k < N`) is that day's count. `boundaries` is
 /// [`boundaries`]' answer.
-pub(super) fn push_day_counts(sql: &mut Sql, source: Source, filter: &Filter, boundaries: &[i64]) {
+pub(super) fn push_day_counts(sql: &mut Sql, source: Source, filter: &Filter, boundaries: &[i64]) -> Result<(), DbErr> {
     let midnights: Vec<i64> = boundaries.iter().map(|&s| nearest_midnight(s)).collect();
     let shifts = shift_runs(boundaries);
     // The table, its join and the system flag are fixed SQL chosen by `source`; every number is
@@ -128,11 +129,43 @@ pub(super) fn push_day_counts(sql: &mut Sql, source: Source, filter: &Filter, bo
         let mut first = true;
         for run in &shifts {
             let sign = run.shift.signum();
-            for (grain, from, to) in pieces(source, run.shift) {
+            for (grain, from, to) in pieces(table, run.shift) {
                 if !first {
                     sql.push(" UNION ALL ");
                 }
                 first = false;
+                // Rows not indexed by day (the deltas, or the log's rows where the table lacks the
+                // grain): each row's boundary by arithmetic, kept when it falls in
+                // `[B_i + from, B_i + to)` for a boundary of the run.
+                let by_arithmetic = |sql: &mut Sql, rows: &str| {
+                    sql.push("SELECT ")
+                        .bind(run.first)
+                        .push(" + (r.bucket - ")
+                        .bind(run.midnight + from)
+                        .push(&format!(") / {DAY} AS i, {is_system} AS is_system, "))
+                        .bind(sign)
+                        .push(&format!(" * r.n AS n FROM {rows} r{join} WHERE r.grain = "))
+                        .bind(grain as i64)
+                        .push(" AND r.bucket >= ")
+                        .bind(run.midnight + from)
+                        .push(" AND r.bucket < ")
+                        .bind(run.midnight + (run.count - 1) * DAY + to)
+                        .push(" AND (r.bucket - ")
+                        .bind(run.midnight + from)
+                        .push(&format!(") % {DAY} < "))
+                        .bind(to - from);
+                    sql.push_rollup_filters(source, filter);
+                };
+                if !table.keeps(grain) {
+                    let span = Range {
+                        grain,
+                        lo: Some(run.midnight + from),
+                        hi: Some(run.midnight + (run.count - 1) * DAY + to),
+                    };
+                    let rows = sql.log_rows(table, &[span], filter)?;
+                    by_arithmetic(sql, &rows);
+                    continue;
+                }
                 // The compacted rows: a join with the day numbers, one index range scan each.
                 sql.push("SELECT d.j + ")
                     .bind(run.first)
@@ -147,28 +180,10 @@ pub(super) fn push_day_counts(sql: &mut Sql, source: Source, filter: &Filter, bo
                     .push(&format!(" + d.j * {DAY}{join} WHERE d.j < "))
                     .bind(run.count);
                 sql.push_rollup_filters(source, filter);
-                if !sql.with_pending {
-                    continue;
+                if sql.with_pending {
+                    sql.push(" UNION ALL ");
+                    by_arithmetic(sql, &pending);
                 }
-                // The deltas not compacted yet (few, and not indexed): each row's boundary by
-                // arithmetic, kept when it falls in `[B_i + from, B_i + to)` for a boundary of the run.
-                sql.push(" UNION ALL SELECT ")
-                    .bind(run.first)
-                    .push(" + (r.bucket - ")
-                    .bind(run.midnight + from)
-                    .push(&format!(") / {DAY} AS i, {is_system} AS is_system, "))
-                    .bind(sign)
-                    .push(&format!(" * r.n AS n FROM {pending} r{join} WHERE r.grain = "))
-                    .bind(grain as i64)
-                    .push(" AND r.bucket >= ")
-                    .bind(run.midnight + from)
-                    .push(" AND r.bucket < ")
-                    .bind(run.midnight + (run.count - 1) * DAY + to)
-                    .push(" AND (r.bucket - ")
-                    .bind(run.midnight + from)
-                    .push(&format!(") % {DAY} < "))
-                    .bind(to - from);
-                sql.push_rollup_filters(source, filter);
             }
         }
         sql.push(") AS m GROUP BY i, is_system), ");
@@ -198,13 +213,14 @@ pub(super) fn push_day_counts(sql: &mut Sql, source: Source, filter: &Filter, bo
                     lo: Some(run.from),
                     hi: Some(run.from + run.count * run.width),
                 }]),
-            )
+            )?
             .push(" GROUP BY r.bucket, r.is_system");
     }
     if !shifts.is_empty() {
         sql.push(" UNION ALL SELECT i, is_system, -n FROM moved UNION ALL SELECT i - 1, is_system, n FROM moved");
     }
     sql.push(")");
+    Ok(())
 }
 
 #[cfg(test)]

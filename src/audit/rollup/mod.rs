@@ -15,9 +15,14 @@
 //! What the rollups cannot answer goes to the plain path in `insights.rs`/`list.rs`, which is also
 //! the reference the differential tests compare against: windows or days that do not start on a
 //! quarter hour (offsets like 7 minutes, zones' local mean time before standard time), and filters
-//! on object types. Under a `users` filter the figures come from the per-user tables, and the top
-//! entity type from a per-user table of whole days and months plus those users' own rows at the
-//! window's ragged ends.
+//! on object types. Under a `users` filter the figures come from the per-user tables.
+//!
+//! A table need not keep every grain: where a cover needs buckets of a grain its table does not
+//! keep, the log's own rows of those buckets stand in for them (`scope`'s `log_rows`), bucketed and
+//! counted as the table would have them. The per-user table with verbs has no quarter hours and
+//! the per-user entity table only months (`migration::rollup` says why): the actors under an
+//! `actions` filter read a window's ragged ends from the log, a few users' top entity type the
+//! partial months at its ends.
 //!
 //! The code, by concern: `cover` splits a window into rollup ranges, `scope` writes the SQL
 //! that reads them under the filter, `local_days` counts per local day, `seek` locates deep pages

@@ -9,6 +9,7 @@ use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 use tokio::sync::OnceCell;
 
 use super::cover::{Range, SignedCover, Window, signed_cover};
+use super::seek::instant;
 use crate::audit::condition::{Columns, Internal, condition};
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
@@ -44,12 +45,6 @@ impl Source {
         }
     }
 
-    /// Whether the table keeps hours (the tables of all users do; the per-user ones have quarter
-    /// hours, days and months only).
-    pub(super) fn has_hours(self) -> bool {
-        self != Source::Users
-    }
-
     /// What follows `FROM table r`.
     pub(super) fn join(self) -> &'static str {
         match self {
@@ -78,18 +73,77 @@ pub(super) fn user_table(filter: &Filter) -> Rollup {
 }
 
 impl Sql {
-    /// Writes the rows of `table` that `arm` selects from both places they live: `arm` writes a
-    /// whole `SELECT … FROM {source} r …` and is called for the compacted table, then (after
-    /// `UNION ALL`) for the deltas the triggers appended since the last compaction. Callers sum the
-    /// rows; a count is the same wherever it is kept.
-    pub(super) fn push_rollup_rows(&mut self, table: Rollup, arm: impl Fn(&mut Sql, &str)) -> &mut Self {
+    /// Writes the rows of `table` in `ranges` that `arm` selects, from every place they live: `arm`
+    /// writes a whole `SELECT … FROM {source} r …` and is called for the compacted table, then
+    /// (after `UNION ALL`) for the deltas the triggers appended since the last compaction, and for
+    /// the log itself where `ranges` holds buckets of a grain the table does not keep
+    /// ([`Sql::log_rows`]). Callers sum the rows; a count is the same wherever it is kept.
+    pub(super) fn push_rollup_rows(
+        &mut self,
+        table: Rollup,
+        ranges: &[Range],
+        filter: &Filter,
+        arm: impl Fn(&mut Sql, &str),
+    ) -> Result<&mut Self, DbErr> {
         arm(self, table.name());
         if self.with_pending {
             self.push(" UNION ALL ");
             let pending = self.pending(table);
             arm(self, &pending);
         }
-        self
+        let from_log: Vec<Range> = ranges.iter().filter(|range| !table.keeps(range.grain)).copied().collect();
+        if !from_log.is_empty() {
+            let rows = self.log_rows(table, &from_log, filter)?;
+            self.push(" UNION ALL ");
+            arm(self, &rows);
+        }
+        Ok(self)
+    }
+
+    /// The log's activities in `ranges` (of grains `table` does not keep) as rows of `table`: a
+    /// parenthesised query with its columns, bucketed and counted as the table would have them,
+    /// under the filter's `users` and `actions` (those rows would pass the same conditions in the
+    /// table; they narrow what the log is asked for). The log is always current, so these rows
+    /// have no pending part. Each range is one range scan of `issued_at` (or, under a `users`
+    /// filter, of those users' own rows).
+    pub(super) fn log_rows(&mut self, table: Rollup, ranges: &[Range], filter: &Filter) -> Result<String, DbErr> {
+        let dimensions: Vec<&str> = table.dimensions().split(", ").collect();
+        let column = |dimension: &str| match dimension {
+            "user_id" => "t.user_id",
+            "verb" => "a.verb",
+            "object_type" => "a.object_type",
+            _ => "CASE WHEN u.is_internal THEN 1 ELSE 0 END",
+        };
+        let join = if dimensions.contains(&"is_system") { " LEFT JOIN users u ON u.id = t.user_id" } else { "" };
+        let per_user = if dimensions.contains(&"user_id") { " AND t.user_id IS NOT NULL" } else { "" };
+        let selected: Vec<String> =
+            dimensions.iter().map(|&dimension| format!("{} AS {dimension}", column(dimension))).collect();
+        // `GROUP BY 2, 3, …`: the bucket and the dimensions.
+        let grouped: Vec<String> = (2..dimensions.len() + 3).map(|position| position.to_string()).collect();
+        let bound = |seconds: Option<i64>| seconds.map(instant).transpose();
+        let mut spans = Vec::with_capacity(ranges.len());
+        for range in ranges {
+            spans.push((range.grain, bound(range.lo)?, bound(range.hi)?));
+        }
+        Ok(self.fragment(|sql| {
+            sql.push("(");
+            for (i, (grain, from, to)) in spans.into_iter().enumerate() {
+                if i > 0 {
+                    sql.push(" UNION ALL ");
+                }
+                let bucket = migration::rollup::bucket_of(sql.dialect.0, "t.issued_at", grain);
+                sql.push(&format!(
+                    "SELECT {grain} AS grain, {bucket} AS bucket, {selected}, COUNT(*) AS n \
+                     FROM activity a JOIN \"transaction\" t ON t.id = a.transaction_id{join} WHERE 1 = 1{per_user}",
+                    grain = grain as i64,
+                    selected = selected.join(", "),
+                ))
+                .push_bounds(from, to)
+                .push_condition(condition(filter, Columns::log(), Internal::Ignore))
+                .push(&format!(" GROUP BY {}", grouped.join(", ")));
+            }
+            sql.push(")");
+        }))
     }
 
     /// The pending deltas as rows of `table`, from the statement's one bucketing of them.
@@ -147,17 +201,22 @@ impl Sql {
 
     /// Writes ` FROM (…) r` over the rollup rows of `cover` in the filter's scope, as rows
     /// `r.grain, r.bucket, r.is_system, r.n` (`n` negative for the rows `cover` subtracts).
-    pub(super) fn push_rollup_scope(&mut self, source: Source, filter: &Filter, cover: &SignedCover) -> &mut Self {
+    pub(super) fn push_rollup_scope(
+        &mut self,
+        source: Source,
+        filter: &Filter,
+        cover: &SignedCover,
+    ) -> Result<&mut Self, DbErr> {
         self.push(" FROM (");
-        self.push_rollup_rows(source.table(filter), |sql, table| {
+        self.push_rollup_rows(source.table(filter), &cover.all(), filter, |sql, table| {
             sql.push(&format!(
                 "SELECT r.grain AS grain, r.bucket AS bucket, {is_system} AS is_system, ",
                 is_system = source.is_system(),
             ))
             .push_cover_rows(cover, table, source.join())
             .push_rollup_filters(source, filter);
-        });
-        self.push(") r")
+        })?;
+        Ok(self.push(") r"))
     }
 }
 
@@ -210,16 +269,23 @@ struct Count {
 /// One statement, and no look for pending deltas first: a count over a window needs no buckets,
 /// so the deltas are summed as they are, by `issued_at`, beside the rollup rows of the window's
 /// cover (both parts of one statement see one state of the folding). This is what a list's `total`
-/// costs, so it is the read that the look's round trip weighed on most.
+/// costs, so it is the read that the look's round trip weighed on most. (Unless part of the cover
+/// is counted from the log: a `users` and an `actions` filter on a window with ragged ends. The
+/// log holds the deltas of those ranges already, so the deltas are read by bucket as elsewhere.)
 pub async fn count(db: &DatabaseConnection, filter: &Filter) -> Result<i64, DbErr> {
     let source = Source::of(filter);
+    let cover = signed_cover(Window::of(filter));
+    let table = source.table(filter);
+    if cover.all().iter().any(|range| !table.keeps(range.grain)) {
+        // Part of the window is counted from the log, which already holds the deltas there: the
+        // deltas are read by bucket, beside the table's rows of the same ranges.
+        let mut sql = rollup_sql(db).await?;
+        sql.push("SELECT CAST(COALESCE(SUM(r.n), 0) AS BIGINT) AS total").push_rollup_scope(source, filter, &cover)?;
+        return Ok(Count::find_by_statement(sql.into_statement()).one(db).await?.map_or(0, |row| row.total));
+    }
     let mut sql = Sql::new(db.get_database_backend());
     sql.with_pending = false;
-    sql.push("SELECT CAST(COALESCE((SELECT SUM(r.n)").push_rollup_scope(
-        source,
-        filter,
-        &signed_cover(Window::of(filter)),
-    );
+    sql.push("SELECT CAST(COALESCE((SELECT SUM(r.n)").push_rollup_scope(source, filter, &cover)?;
     sql.push(&format!(
         "), 0) + COALESCE((SELECT SUM(d.delta) FROM {delta} d{join} WHERE 1 = 1",
         delta = migration::rollup::DELTA,

@@ -29,7 +29,7 @@ struct Segment {
 async fn segments(db: &DatabaseConnection, filter: &Filter, ranges: &[Range]) -> Result<Vec<Segment>, DbErr> {
     let mut sql = rollup_sql(db).await?;
     sql.push("SELECT CAST(r.grain AS BIGINT) AS grain, r.bucket AS bucket, CAST(SUM(r.n) AS BIGINT) AS n")
-        .push_rollup_scope(Source::of(filter), filter, &SignedCover::of(ranges.to_vec()))
+        .push_rollup_scope(Source::of(filter), filter, &SignedCover::of(ranges.to_vec()))?
         .push(" GROUP BY r.grain, r.bucket HAVING SUM(r.n) > 0 ORDER BY r.bucket DESC");
     Segment::find_by_statement(sql.into_statement()).all(db).await
 }
