@@ -8,7 +8,8 @@
 //!    activities (`--actions`, `--users`, `--seed`; the windows end on the log's last day);
 //! 2. creates an Admin token for the seed's first user;
 //! 3. runs the real server as a child process (`audit-gateway serve`, the binary Cargo built for
-//!    this bench), so its peak RSS (`VmHWM`, reset per shape through `/proc/PID/clear_refs`) is the
+//!    this bench, or with `--binary` an earlier build, whose version then owns the schema: the bench
+//!    migrates nothing, and the floors of step 5 remain this version's statements), so its peak RSS (`VmHWM`, reset per shape through `/proc/PID/clear_refs`) is the
 //!    server's alone and the load generator does not share its runtime;
 //! 4. runs a second, in-process copy of the app whose connection has a SeaORM metric callback, and
 //!    sends it one request per shape to capture the exact statements it issues (with their timing,
@@ -78,6 +79,11 @@ struct Args {
     /// Write each shape's captured SQL (values inlined) to this file, for EXPLAIN ANALYZE.
     #[arg(long)]
     sql_out: Option<PathBuf>,
+    /// The gateway to measure instead of the one Cargo built with this bench: an earlier build,
+    /// to compare versions on the same shapes in one run. Its version owns the schema, so the
+    /// bench then migrates nothing (the database must be migrated and seeded by it).
+    #[arg(long)]
+    binary: Option<PathBuf>,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -147,6 +153,15 @@ fn shapes(end: NaiveDate, users: &[i64], deep_cursor: &str) -> Vec<Shape> {
     let filtered = serde_json::json!({
         "timeframe": "YEAR", "endDate": end.to_string(), "users": users, "actions": ["update", "delete"],
     });
+    let in_berlin_filtered = |timeframe: &str| {
+        serde_json::json!({
+            "timeframe": timeframe, "endDate": end.to_string(), "timeZone": "Europe/Berlin",
+            "users": users, "actions": ["update", "delete"],
+        })
+    };
+    // A window inside one calendar month (the 5th to the 24th of the last one).
+    let end_minus_six = end - chrono::Days::new(6);
+    let twenty_days_before = end_minus_six - chrono::Days::new(19);
     vec![
         Shape {
             name: "1. week, first page (GraphQL)",
@@ -247,6 +262,38 @@ fn shapes(end: NaiveDate, users: &[i64], deep_cursor: &str) -> Vec<Shape> {
             name: "8. chart by hour, week, Europe/Berlin (GraphQL)",
             request: Request::graphql(&chart("HOUR"), serde_json::json!({ "filter": in_berlin("WEEK") })),
         },
+        // What the per-user tables count from the log since the seventh migration: ragged ends
+        // under an `actions` filter, a few users' local days and hours, partial months.
+        Shape {
+            name: "9. insights, year, 2 verbs, offset 300 (REST)",
+            request: Request::Get(format!(
+                "/api/activity/insights?timeframe=year&report_date={end}&offset=300&actions=update&actions=delete"
+            )),
+        },
+        Shape {
+            name: "9. insights, year, 3 users + 2 verbs, Europe/Berlin (REST)",
+            request: Request::Get(format!(
+                "/api/activity/insights?timeframe=year&report_date={end}{users_query}&actions=update&actions=delete\
+                 &time_zone=Europe/Berlin"
+            )),
+        },
+        Shape {
+            name: "9. year, 3 users + 2 verbs, Europe/Berlin, list (GraphQL)",
+            request: Request::graphql(
+                &list,
+                serde_json::json!({ "filter": in_berlin_filtered("YEAR"), "page": { "page": 1, "size": 50 } }),
+            ),
+        },
+        Shape {
+            name: "9. chart by hour, week, 3 users + 2 verbs, Europe/Berlin (GraphQL)",
+            request: Request::graphql(&chart("HOUR"), serde_json::json!({ "filter": in_berlin_filtered("WEEK") })),
+        },
+        Shape {
+            name: "9. insights, 20 days inside a month, 3 users (REST)",
+            request: Request::Get(format!(
+                "/api/activity/insights?start_date={twenty_days_before}&report_date={end_minus_six}{users_query}"
+            )),
+        },
     ]
 }
 
@@ -310,7 +357,9 @@ async fn main() {
     let limits = Limits { seconds: Duration::from_secs_f64(args.seconds), max_requests: args.max_requests };
 
     let db = db::connect(&DbConfig::new(url.clone())).await.expect("cannot connect to DATABASE_URL");
-    db::migrate(&db).await.expect("cannot migrate the benchmark database");
+    if args.binary.is_none() {
+        db::migrate(&db).await.expect("cannot migrate the benchmark database");
+    }
     let backend = db.get_database_backend();
 
     // 1. The data set.
@@ -362,7 +411,8 @@ async fn main() {
     // 3. The server under test, as its own process.
     let port = free_port();
     let log = std::env::temp_dir().join("audit-gateway-bench-server.log");
-    let mut server = Server::start(&url, port, &log);
+    let binary = args.binary.clone().unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_audit-gateway")));
+    let mut server = Server::start(&binary, &url, port, &log);
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().expect("HTTP client");
     server.wait_ready(&client, &base).await;
@@ -702,15 +752,16 @@ fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
-/// The server under test: `audit-gateway serve`, the binary Cargo built with this bench.
+/// The server under test: `audit-gateway serve`, the binary Cargo built with this bench or the
+/// one `--binary` names.
 struct Server {
     child: Child,
 }
 
 impl Server {
-    fn start(url: &str, port: u16, log: &std::path::Path) -> Server {
+    fn start(binary: &std::path::Path, url: &str, port: u16, log: &std::path::Path) -> Server {
         let log = std::fs::File::create(log).expect("cannot create the server log");
-        let child = Command::new(env!("CARGO_BIN_EXE_audit-gateway"))
+        let child = Command::new(binary)
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", url)
             .stdout(Stdio::null())

@@ -6,7 +6,7 @@
 //! adds the trigger-maintained rollups of [`rollup`] and backfills them from the existing log; the
 //! fourth makes the triggers append deltas that the gateway folds in; the fifth adds the verb-less
 //! `audit_rollup_total`; the sixth re-keys the per-user rollups on PostgreSQL; the seventh drops
-//! their finest grains, which readers count from the log.
+//! the quarter hours of `audit_rollup_user`, which readers count from the log.
 //!
 //! A migration never changes once shipped: its statements are its own (the third keeps a frozen
 //! copy of what [`rollup`] generated then), and a change is a new migration. A test holds a fresh
@@ -21,7 +21,7 @@ mod m20261126_000003_create_audit_rollups;
 mod m20261126_000004_append_rollup_deltas;
 mod m20261126_000005_add_rollup_totals;
 mod m20261126_000006_key_per_user_rollups_by_user;
-mod m20261126_000007_thin_per_user_rollups;
+mod m20261126_000007_drop_user_quarter_hours;
 pub mod rollup;
 
 /// Runs a migration's frozen statements in order, on its connection.
@@ -48,7 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_append_rollup_deltas::Migration),
             Box::new(m20261126_000005_add_rollup_totals::Migration),
             Box::new(m20261126_000006_key_per_user_rollups_by_user::Migration),
-            Box::new(m20261126_000007_thin_per_user_rollups::Migration),
+            Box::new(m20261126_000007_drop_user_quarter_hours::Migration),
         ]
     }
 }

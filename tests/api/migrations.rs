@@ -186,7 +186,7 @@ fn each_migration_is_named_after_its_module() {
             "m20261126_000004_append_rollup_deltas",
             "m20261126_000005_add_rollup_totals",
             "m20261126_000006_key_per_user_rollups_by_user",
-            "m20261126_000007_thin_per_user_rollups",
+            "m20261126_000007_drop_user_quarter_hours",
         ]
     );
 }
@@ -277,7 +277,7 @@ async fn the_totals_migration_fills_its_table_from_the_folded_counts() {
 }
 
 #[tokio::test]
-async fn the_thinning_migration_keeps_every_figure_and_its_way_back_restores_the_rows() {
+async fn dropping_the_per_user_quarter_hours_keeps_every_figure_and_taking_it_back_restores_them() {
     use audit_gateway::audit::{self, Path};
     use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
     use chrono::{TimeZone, Utc};
@@ -291,22 +291,14 @@ async fn the_thinning_migration_keeps_every_figure_and_its_way_back_restores_the
     Migrator::up(db, Some(3)).await.expect("up to the sixth");
     add_transaction(db, 60, "2026-06-12 09:00:00", Some(BOB)).await;
     add_activity(db, 60, 60, "create", "Tag").await;
-    let thinned =
-        [("audit_rollup_user", "user_id, verb", 0), ("audit_rollup_user_entity", "user_id, verb, object_type", 1)];
-    for (table, dimensions, grain) in thinned {
-        let copy =
-            format!("CREATE TABLE kept_{table} AS SELECT bucket, {dimensions}, n FROM {table} WHERE grain = {grain}");
-        db.execute_unprepared(&copy).await.expect("keep a copy");
-        assert!(scalar(db, &format!("SELECT COUNT(*) FROM kept_{table}")).await > 0, "{table}");
-    }
+    let rows = "SELECT bucket, user_id, verb, n FROM audit_rollup_user WHERE grain = 0";
+    db.execute_unprepared(&format!("CREATE TABLE kept AS {rows}")).await.expect("keep a copy");
+    assert!(scalar(db, "SELECT COUNT(*) FROM kept").await > 0);
 
     Migrator::up(db, None).await.expect("the seventh");
-    for (table, _, grain) in thinned {
-        assert_eq!(scalar(db, &format!("SELECT COUNT(*) FROM {table} WHERE grain = {grain}")).await, 0, "{table}");
-    }
-    // The rows it dropped are counted from the log: actors under an `actions` filter at an offset,
-    // and a `users` filter with one, in a zone and at offsets (ragged ends, local days, the top
-    // entity type of partial months).
+    assert_eq!(scalar(db, "SELECT COUNT(*) FROM audit_rollup_user WHERE grain = 0").await, 0);
+    // What read them counts the log instead: actors under an `actions` filter at an offset, and a
+    // `users` filter with one at an offset and in a zone (ragged ends, local days).
     let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
     let actions = || vec!["update".to_owned(), "create".to_owned()];
     let inputs = [
@@ -335,12 +327,9 @@ async fn the_thinning_migration_keeps_every_figure_and_its_way_back_restores_the
     }
 
     down_to(db, "m20261126_000006_key_per_user_rollups_by_user").await;
-    for (table, dimensions, grain) in thinned {
-        let rows = format!("SELECT bucket, {dimensions}, n FROM {table} WHERE grain = {grain}");
-        let kept = format!("SELECT bucket, {dimensions}, n FROM kept_{table}");
-        let differ = format!("SELECT COUNT(*) FROM ({rows} EXCEPT {kept}) AS d");
-        assert_eq!(scalar(db, &differ).await, 0, "{table}: rows that were not there");
-        let missing = format!("SELECT COUNT(*) FROM ({kept} EXCEPT {rows}) AS d");
-        assert_eq!(scalar(db, &missing).await, 0, "{table}: rows that did not come back");
-    }
+    let kept = "SELECT bucket, user_id, verb, n FROM kept";
+    let differ = format!("SELECT COUNT(*) FROM ({rows} EXCEPT {kept}) AS d");
+    assert_eq!(scalar(db, &differ).await, 0, "rows that were not there");
+    let missing = format!("SELECT COUNT(*) FROM ({kept} EXCEPT {rows}) AS d");
+    assert_eq!(scalar(db, &missing).await, 0, "rows that did not come back");
 }

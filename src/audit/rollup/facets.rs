@@ -1,6 +1,6 @@
 //! Facets from the rollups: verbs from the time table (or the per-user table under a `users`
-//! filter), object types from the entity tables (the per-user one plus those users' own rows in
-//! the partial months at the ends), users from the per-user tables. Each takes the scope its caller gives it: the
+//! filter), object types from the entity tables (the per-user one plus those users' own rows at
+//! the ragged ends), users from the per-user tables. Each takes the scope its caller gives it: the
 //! filter without the facet's own field.
 
 use migration::rollup::Rollup;

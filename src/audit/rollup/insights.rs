@@ -16,7 +16,7 @@ use crate::filter::Filter;
 ///   a `users` filter from the per-user table;
 /// - the actors from `audit_rollup_actor` (`audit_rollup_user` under an `actions` filter);
 /// - the top entity type from `audit_rollup_entity`, or under a `users` filter from
-///   `audit_rollup_user_entity` for whole months plus those users' own rows in the rest.
+///   `audit_rollup_user_entity` for whole days plus those users' own rows at the ragged ends.
 pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insights, DbErr> {
     let days = filter.days();
     let boundaries = boundaries(filter).ok_or_else(|| DbErr::Custom("insights need quarter-hour days".into()))?;
@@ -67,8 +67,8 @@ pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insigh
 /// Writes a query of `(object_type, n)` rows whose sums per object type are the counts over
 /// `window` in the filter's scope.
 pub(super) fn push_entity_counts(sql: &mut Sql, source: Source, filter: &Filter, window: Window) -> Result<(), DbErr> {
-    // The per-user table keeps months only; the rest of the window comes from those users' own
-    // rows in the log (`ix_transaction_user_id_issued_at` finds them).
+    // The per-user table keeps days and months; the ragged ends come from those users' own rows in
+    // the log (`ix_transaction_user_id_issued_at` finds them).
     let (table, columns) = match source {
         Source::Total | Source::Time => (Rollup::Entity, Source::Time),
         Source::Users => (Rollup::UserEntity, Source::Users),

@@ -157,12 +157,15 @@ pub(super) fn push_day_counts(sql: &mut Sql, source: Source, filter: &Filter, bo
                     sql.push_rollup_filters(source, filter);
                 };
                 if !table.keeps(grain) {
-                    let span = Range {
-                        grain,
-                        lo: Some(run.midnight + from),
-                        hi: Some(run.midnight + (run.count - 1) * DAY + to),
-                    };
-                    let rows = sql.log_rows(table, &[span], filter)?;
+                    // Each day's span: the run's whole stretch would be most of the window.
+                    let spans: Vec<Range> = (0..run.count)
+                        .map(|j| Range {
+                            grain,
+                            lo: Some(run.midnight + j * DAY + from),
+                            hi: Some(run.midnight + j * DAY + to),
+                        })
+                        .collect();
+                    let rows = sql.log_rows(table, &spans, filter)?;
                     by_arithmetic(sql, &rows);
                     continue;
                 }

@@ -19,10 +19,10 @@
 //!
 //! A table need not keep every grain: where a cover needs buckets of a grain its table does not
 //! keep, the log's own rows of those buckets stand in for them (`scope`'s `log_rows`), bucketed and
-//! counted as the table would have them. The per-user table with verbs has no quarter hours and
-//! the per-user entity table only months (`migration::rollup` says why): the actors under an
-//! `actions` filter read a window's ragged ends from the log, a few users' top entity type the
-//! partial months at its ends.
+//! counted as the table would have them. The per-user table with verbs has no quarter hours
+//! (`migration::rollup` says why): the actors under an `actions` filter read a window's ragged
+//! ends from the log, and so do a few users' counts under one; the per-user entity table has days
+//! and months only, so a few users' top entity type reads the ragged ends from the log too.
 //!
 //! The code, by concern: `cover` splits a window into rollup ranges, `scope` writes the SQL
 //! that reads them under the filter, `local_days` counts per local day, `seek` locates deep pages

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use migration::rollup::Rollup;
+use migration::rollup::{Grain, Rollup};
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 use tokio::sync::OnceCell;
 
@@ -104,8 +104,9 @@ impl Sql {
     /// parenthesised query with its columns, bucketed and counted as the table would have them,
     /// under the filter's `users` and `actions` (those rows would pass the same conditions in the
     /// table; they narrow what the log is asked for). The log is always current, so these rows
-    /// have no pending part. Each range is one range scan of `issued_at` (or, under a `users`
-    /// filter, of those users' own rows).
+    /// have no pending part. One `SELECT` per grain, whose ranges are index range scans of
+    /// `issued_at` (or, under a `users` filter, of those users' own rows): a year of local days
+    /// asks for each day's moved span, not for the year.
     pub(super) fn log_rows(&mut self, table: Rollup, ranges: &[Range], filter: &Filter) -> Result<String, DbErr> {
         let dimensions: Vec<&str> = table.dimensions().split(", ").collect();
         let column = |dimension: &str| match dimension {
@@ -120,27 +121,36 @@ impl Sql {
             dimensions.iter().map(|&dimension| format!("{} AS {dimension}", column(dimension))).collect();
         // `GROUP BY 2, 3, …`: the bucket and the dimensions.
         let grouped: Vec<String> = (2..dimensions.len() + 3).map(|position| position.to_string()).collect();
-        let bound = |seconds: Option<i64>| seconds.map(instant).transpose();
-        let mut spans = Vec::with_capacity(ranges.len());
-        for range in ranges {
-            spans.push((range.grain, bound(range.lo)?, bound(range.hi)?));
+        let mut grains: Vec<Grain> = ranges.iter().map(|range| range.grain).collect();
+        grains.sort();
+        grains.dedup();
+        let mut by_grain = Vec::with_capacity(grains.len());
+        for grain in grains {
+            let mut spans = Vec::new();
+            for range in ranges.iter().filter(|range| range.grain == grain) {
+                spans.push((range.lo.map(instant).transpose()?, range.hi.map(instant).transpose()?));
+            }
+            by_grain.push((grain, spans));
         }
         Ok(self.fragment(|sql| {
             sql.push("(");
-            for (i, (grain, from, to)) in spans.into_iter().enumerate() {
+            for (i, (grain, spans)) in by_grain.into_iter().enumerate() {
                 if i > 0 {
                     sql.push(" UNION ALL ");
                 }
                 let bucket = migration::rollup::bucket_of(sql.dialect.0, "t.issued_at", grain);
                 sql.push(&format!(
                     "SELECT {grain} AS grain, {bucket} AS bucket, {selected}, COUNT(*) AS n \
-                     FROM activity a JOIN \"transaction\" t ON t.id = a.transaction_id{join} WHERE 1 = 1{per_user}",
+                     FROM activity a JOIN \"transaction\" t ON t.id = a.transaction_id{join} WHERE 1 = 1{per_user} AND (",
                     grain = grain as i64,
                     selected = selected.join(", "),
-                ))
-                .push_bounds(from, to)
-                .push_condition(condition(filter, Columns::log(), Internal::Ignore))
-                .push(&format!(" GROUP BY {}", grouped.join(", ")));
+                ));
+                for (k, (from, to)) in spans.into_iter().enumerate() {
+                    sql.push(if k == 0 { "(1 = 1" } else { " OR (1 = 1" }).push_bounds(from, to).push(")");
+                }
+                sql.push(")")
+                    .push_condition(condition(filter, Columns::log(), Internal::Ignore))
+                    .push(&format!(" GROUP BY {}", grouped.join(", ")));
             }
             sql.push(")");
         }))

@@ -1,12 +1,12 @@
-//! The per-user rollups keep fewer grains: `audit_rollup_user` no quarter hours and
-//! `audit_rollup_user_entity` no days (see [`crate::rollup`]'s table list). Readers count what a
-//! table does not keep from the log itself: a window's ragged ends, or, for a few users' top entity
-//! type, the partial months at its ends. About 1 GB less on the 10M log.
+//! `audit_rollup_user` keeps no quarter hours (see [`crate::rollup`]'s table list): they were
+//! three rows in four of it (5.1M on the 10M log, about 630 MB). Readers count what a table does
+//! not keep from the log itself: here the ragged ends of a window under an `actions` filter.
 //!
-//! Up deletes those rows and, on PostgreSQL, rewrites both tables to give the space back
-//! (`CLUSTER`, which locks them for the seconds it takes; the log's writers, who only append
-//! deltas, do not wait). SQLite keeps the freed pages for new rows (`VACUUM` returns them).
-//! Down counts them again from the log, minus the deltas still pending, which the folding adds.
+//! Up deletes those rows. On PostgreSQL it writes the table anew with the rows it keeps, which
+//! gives the space back (the table is locked for the seconds it takes, 20 s on the 10M log; the
+//! log's writers, who only append deltas, do not wait). SQLite keeps the freed pages for new rows
+//! (`VACUUM` returns them to the file system). Down counts them again from the log, minus the
+//! deltas still pending, which the folding adds.
 //!
 //! Deploying it: gateways of an earlier version must stop before this migration runs (the new
 //! binary's `serve --migrate` runs it at start), or their folding could write the dropped grains
@@ -24,7 +24,7 @@ pub struct Migration;
 /// Spelled out: the derive names a migration after its file, and this one's file is `mod.rs`.
 impl MigrationName for Migration {
     fn name(&self) -> &str {
-        "m20261126_000007_thin_per_user_rollups"
+        "m20261126_000007_drop_user_quarter_hours"
     }
 }
 
