@@ -13,8 +13,9 @@
 //! run* (consecutive boundaries at the same distance from their midnight: one per stretch of
 //! constant UTC offset, so one for a fixed offset and two or three for a year in a zone with summer
 //! time): at most 12 hours per boundary, as whole hours from the hour grain plus up to three
-//! quarter hours (the per-user tables have quarter hours only), through a join with the day
-//! numbers so that each boundary's span is an index range scan.
+//! quarter hours (the per-user tables have no hours), through a join with the day numbers so that
+//! each boundary's span is an index range scan. Where the table has no quarter hours either (the
+//! per-user one with verbs), each boundary's span is read from the log instead.
 
 use migration::rollup::{DAY, Grain, HOUR, QUARTER_HOUR, Rollup};
 use sea_orm::DbErr;
