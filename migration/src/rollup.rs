@@ -10,13 +10,14 @@
 //! | `audit_rollup_total` | `is_system` | `total`, `actions_per_day`, the list's total and deep pages without an `actions` filter |
 //! | `audit_rollup_time` | `is_system, verb` | the same with an `actions` filter, and the verbs facet |
 //! | `audit_rollup_entity` | `is_system, verb, object_type` | `top_entity_type` |
-//! | `audit_rollup_user` | `user_id, verb` | `unique_actors`, `top_actor` and everything under a `users` filter, with an `actions` filter |
+//! | `audit_rollup_user` | `user_id, verb` | `unique_actors`, `top_actor` and everything under a `users` filter, with an `actions` filter (days and months only) |
 //! | `audit_rollup_actor` | `user_id` | the same without an `actions` filter |
 //! | `audit_rollup_user_entity` | `user_id, verb, object_type` | `top_entity_type` under a `users` filter (days and months only) |
 //!
 //! `grain` 0 is a 15-minute bucket, 1 a UTC day, 2 a UTC calendar month and 3 (the total and time
 //! tables only) an hour; `bucket` is the bucket's start in seconds since the Unix epoch. `n` is the number
-//! of activities in the bucket. Each table's `only` says which grains and rows it keeps.
+//! of activities in the bucket. Each table's `grains` says which it keeps (the per-user tables
+//! count only actions with a user); readers count the other grains from the log.
 //!
 //! **Who keeps them right.** Other systems write the log, so changes are captured by triggers
 //! inside the writers' own transactions: nothing has to run beside the database for answers to be
