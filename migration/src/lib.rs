@@ -36,6 +36,15 @@ async fn execute_all(
     Ok(())
 }
 
+/// Runs a migration's frozen statements for its backend: `postgres` on PostgreSQL, `sqlite` on
+/// SQLite.
+async fn execute_for_backend(manager: &SchemaManager<'_>, postgres: &[&str], sqlite: &[&str]) -> Result<(), DbErr> {
+    match manager.get_database_backend() {
+        sea_orm_migration::sea_orm::DbBackend::Postgres => execute_all(manager, postgres).await,
+        _ => execute_all(manager, sqlite).await,
+    }
+}
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

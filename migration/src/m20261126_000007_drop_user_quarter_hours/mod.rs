@@ -17,7 +17,6 @@
 mod sql;
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 pub struct Migration;
 
@@ -31,18 +30,10 @@ impl MigrationName for Migration {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let statements = match manager.get_database_backend() {
-            DbBackend::Postgres => sql::POSTGRES_UP,
-            _ => sql::SQLITE_UP,
-        };
-        crate::execute_all(manager, statements).await
+        crate::execute_for_backend(manager, sql::POSTGRES_UP, sql::SQLITE_UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let statements = match manager.get_database_backend() {
-            DbBackend::Postgres => sql::POSTGRES_DOWN,
-            _ => sql::SQLITE_DOWN,
-        };
-        crate::execute_all(manager, statements).await
+        crate::execute_for_backend(manager, sql::POSTGRES_DOWN, sql::SQLITE_DOWN).await
     }
 }
