@@ -12,7 +12,7 @@
 //! | `audit_rollup_entity` | `is_system, verb, object_type` | `top_entity_type` |
 //! | `audit_rollup_user` | `user_id, verb` | `unique_actors`, `top_actor` and everything under a `users` filter, with an `actions` filter (days and months only) |
 //! | `audit_rollup_actor` | `user_id` | the same without an `actions` filter |
-//! | `audit_rollup_user_entity` | `user_id, verb, object_type` | `top_entity_type` under a `users` filter (days and months only) |
+//! | `audit_rollup_user_entity` | `user_id, verb, object_type` | `top_entity_type` under a `users` filter (days and months only; packed: one row per user and bucket) |
 //!
 //! `grain` 0 is a 15-minute bucket, 1 a UTC day, 2 a UTC calendar month and 3 (the total and time
 //! tables only) an hour; `bucket` is the bucket's start in seconds since the Unix epoch. `n` is the number
@@ -40,7 +40,8 @@
 //!   delete, re-filing an internal user's actions as user actions (once the row is gone they are);
 //! - PostgreSQL `TRUNCATE activity` empties the rollups and the deltas.
 //!
-//! Counts that drop to zero stay as zero rows; readers ignore them.
+//! Counts that drop to zero stay as zero rows; readers ignore them. (A packed table drops the
+//! entry, and keeps `[]` for a bucket with none left.)
 //!
 //! PostgreSQL triggers are statement-level with transition tables, so a multi-row `INSERT` or
 //! `COPY` appends one aggregated set of deltas; SQLite only has row-level triggers.
@@ -85,6 +86,11 @@ struct Table {
     /// Whether readers sum it over all users (a per-user table that is not is read only under a
     /// `users` filter, so it needs no index by bucket: see [`create_tables`]).
     read_for_all_users: bool,
+    /// Whether it keeps one row per user and bucket, `(grain, bucket, user_id, counts)`, with the
+    /// counts of that user's bucket packed into `counts`: a JSON array of one `[dimension…, n]`
+    /// entry per value of the other dimensions (`[["update", "Tag", 3], …]`). Readers see it
+    /// unpacked, as rows of every dimension ([`Rollup::source`]).
+    packed: bool,
 }
 
 use Grain::{Day, Hour, Month, QuarterHour};
@@ -96,18 +102,26 @@ const TABLES: [Table; 6] = [
         dimensions: "is_system, verb",
         grains: &[QuarterHour, Day, Month, Hour],
         read_for_all_users: true,
+        packed: false,
     },
     Table {
         name: "audit_rollup_entity",
         dimensions: "is_system, verb, object_type",
         grains: &[QuarterHour, Day, Month],
         read_for_all_users: true,
+        packed: false,
     },
     // Actions without a user add no actor and match no `users` filter. No quarter hours: they
     // were three rows in four (5.1M on the 10M log, 630 MB), and what reads them (actors under an
     // `actions` filter, and a `users` filter with one) needs a window's ragged ends only, which
     // the reader counts from the log.
-    Table { name: "audit_rollup_user", dimensions: "user_id, verb", grains: &[Day, Month], read_for_all_users: true },
+    Table {
+        name: "audit_rollup_user",
+        dimensions: "user_id, verb",
+        grains: &[Day, Month],
+        read_for_all_users: true,
+        packed: false,
+    },
     // The same without the verb: a year of actors is ~2,000 rows a month instead of ~15,000. It
     // keeps its quarter hours: the actors of every window in a zone or at an offset read them.
     Table {
@@ -115,17 +129,21 @@ const TABLES: [Table; 6] = [
         dimensions: "user_id",
         grains: &[QuarterHour, Day, Month],
         read_for_all_users: true,
+        packed: false,
     },
     // `top_entity_type` under a `users` filter. Days and months only: at 15 minutes it would be as
     // large as the log, and a window's ragged ends hold few of a few users' rows, which the reader
     // counts from the log itself. (Months only would halve the per-user tables again, but then
     // the partial months come from the log: 20 days of the three busiest accounts of the 10M log
-    // took 370 ms where their day rows take 8.)
+    // took 370 ms where their day rows take 8.) Packed: most users touch a few of the verbs and
+    // object types on a day, and as rows of their own those were nearly one per activity (3.5M
+    // day rows on the 10M log, with an index entry each); a user's day is one row instead.
     Table {
         name: "audit_rollup_user_entity",
         dimensions: "user_id, verb, object_type",
         grains: &[Day, Month],
         read_for_all_users: false,
+        packed: true,
     },
     // The time table without the verb: what a dashboard without an `actions` filter reads. An
     // hour is at most two rows (an eighth of the time table's on the benchmark log, 8 verbs), so a
@@ -135,6 +153,7 @@ const TABLES: [Table; 6] = [
         dimensions: "is_system",
         grains: &[QuarterHour, Day, Month, Hour],
         read_for_all_users: true,
+        packed: false,
     },
 ];
 
@@ -149,6 +168,63 @@ impl Table {
         let grains = format!("grain IN ({})", grains.join(", "));
         if self.per_user() { format!("user_id IS NOT NULL AND {grains}") } else { grains }
     }
+
+    /// The columns of its key, in the order the backend keeps them (see [`create_tables`]).
+    fn key(&self, backend: DbBackend) -> String {
+        let stored = if self.packed { "user_id" } else { self.dimensions };
+        if backend == DbBackend::Postgres && self.per_user() {
+            let others = stored.strip_prefix("user_id").unwrap_or_default();
+            format!("user_id, grain, bucket{others}")
+        } else {
+            format!("grain, bucket, {stored}")
+        }
+    }
+
+    /// A packed table's dimensions inside `counts`: all but `user_id`.
+    fn packed_dimensions(&self) -> &'static str {
+        self.dimensions.strip_prefix("user_id, ").unwrap_or(self.dimensions)
+    }
+}
+
+/// How a packed table's `counts` are written and read, by backend: PostgreSQL keeps them as
+/// `jsonb`, SQLite as JSON text; the entries are the same arrays.
+mod packing {
+    use super::{DbBackend, Table};
+
+    /// The column's type.
+    pub(super) fn column_type(backend: DbBackend) -> &'static str {
+        match backend {
+            DbBackend::Postgres => "JSONB",
+            _ => "TEXT",
+        }
+    }
+
+    /// An aggregate: the JSON array of one `[dimension…, n]` entry per row of the group, `[]` for
+    /// none.
+    pub(super) fn pack(backend: DbBackend, table: &Table) -> String {
+        let fields = format!("{}, n", table.packed_dimensions());
+        match backend {
+            DbBackend::Postgres => format!("COALESCE(jsonb_agg(jsonb_build_array({fields})), '[]')"),
+            _ => format!("COALESCE(json_group_array(json_array({fields})), '[]')"),
+        }
+    }
+
+    /// `SELECT` list and `FROM` item: the entries of the JSON array `counts` as rows of the packed
+    /// dimensions and `n` (`FROM` may name other items before it: the function reads their columns).
+    pub(super) fn entries(backend: DbBackend, table: &Table, counts: &str) -> (String, String) {
+        let mut fields: Vec<String> = table
+            .packed_dimensions()
+            .split(", ")
+            .enumerate()
+            .map(|(i, dimension)| format!("c.value ->> {i} AS {dimension}"))
+            .collect();
+        fields.push(format!("CAST(c.value ->> {} AS BIGINT) AS n", fields.len()));
+        let from = match backend {
+            DbBackend::Postgres => format!("jsonb_array_elements({counts}) AS c(value)"),
+            _ => format!("json_each({counts}) AS c"),
+        };
+        (fields.join(", "), from)
+    }
 }
 
 /// The append-only table the triggers write (see the module docs, "Who keeps them right").
@@ -160,7 +236,8 @@ pub const TABLE_NAMES: [&str; 6] =
 
 /// `CREATE TABLE` statements for the rollups and their indexes.
 ///
-/// Every table's key is `(grain, bucket, dimensions…)`, one row per key. How it is ordered
+/// Every table's key is `(grain, bucket, dimensions…)`, one row per key (a packed table's is
+/// `(grain, bucket, user_id)`, its other dimensions inside `counts`). How it is ordered
 /// depends on the backend, because readers scan two ways: a window's buckets for all users (totals,
 /// actors, facets), and a few users' buckets (a `users` filter).
 /// - SQLite clusters a table on its key (`WITHOUT ROWID`), so the key leads with the bucket and the
@@ -181,18 +258,17 @@ pub fn create_tables(backend: DbBackend) -> Vec<String> {
     let mut statements: Vec<String> = TABLES
         .iter()
         .map(|table| {
-            let columns: Vec<&str> = table.dimensions.split(", ").map(column).collect();
-            let key = if postgres && table.per_user() {
-                let others = table.dimensions.strip_prefix("user_id").unwrap_or_default();
-                format!("user_id, grain, bucket{others}")
+            let columns = if table.packed {
+                format!("{}, counts {} NOT NULL", column("user_id"), packing::column_type(backend))
             } else {
-                format!("grain, bucket, {}", table.dimensions)
+                let columns: Vec<&str> = table.dimensions.split(", ").map(column).collect();
+                format!("{}, n BIGINT NOT NULL", columns.join(", "))
             };
             format!(
                 "CREATE TABLE IF NOT EXISTS {name} (grain SMALLINT NOT NULL, bucket BIGINT NOT NULL, {columns}, \
-                 n BIGINT NOT NULL, PRIMARY KEY ({key})){suffix}",
+                 PRIMARY KEY ({key})){suffix}",
                 name = table.name,
-                columns = columns.join(", "),
+                key = table.key(backend),
             )
         })
         .collect();
@@ -264,15 +340,31 @@ fn bucketed(backend: DbBackend, deltas: &str) -> String {
 
 /// Adds the bucketed rows of `source` (a table name or a parenthesised query) into `table`.
 /// Keys are written in key order so concurrent writers lock rollup rows in the same order.
-fn upsert(table: &Table, source: &str) -> String {
-    format!(
-        "INSERT INTO {name} (grain, bucket, {dimensions}, n) \
-         SELECT grain, bucket, {dimensions}, SUM(delta) FROM {source} AS b WHERE {only} \
-         GROUP BY grain, bucket, {dimensions} HAVING SUM(delta) <> 0 ORDER BY grain, bucket, {dimensions} \
-         ON CONFLICT (grain, bucket, {dimensions}) DO UPDATE SET n = {name}.n + excluded.n",
-        name = table.name,
-        dimensions = table.dimensions,
+fn upsert(backend: DbBackend, table: &Table, source: &str) -> String {
+    let (name, dimensions, key) = (table.name, table.dimensions, table.key(backend));
+    let counted = format!(
+        "SELECT grain, bucket, {dimensions}, SUM(delta) AS n FROM {source} AS b WHERE {only} \
+         GROUP BY grain, bucket, {dimensions} HAVING SUM(delta) <> 0",
         only = table.only(),
+    );
+    if !table.packed {
+        return format!(
+            "INSERT INTO {name} (grain, bucket, {dimensions}, n) SELECT grain, bucket, {dimensions}, n \
+             FROM ({counted}) AS k ORDER BY {key} ON CONFLICT ({key}) DO UPDATE SET n = {name}.n + excluded.n"
+        );
+    }
+    // A bucket already kept gets its entries and the new ones summed by key, in one expression
+    // over the row as locked, like `n = n + excluded.n`: concurrent foldings add up.
+    let pack = packing::pack(backend, table);
+    let packed = table.packed_dimensions();
+    let (fields, kept) = packing::entries(backend, table, &format!("{name}.counts"));
+    let (_, added) = packing::entries(backend, table, "excluded.counts");
+    format!(
+        "INSERT INTO {name} (grain, bucket, user_id, counts) SELECT grain, bucket, user_id, {pack} \
+         FROM ({counted}) AS k GROUP BY grain, bucket, user_id ORDER BY {key} \
+         ON CONFLICT ({key}) DO UPDATE SET counts = (SELECT {pack} FROM (\
+         SELECT {packed}, SUM(n) AS n FROM (SELECT {fields} FROM {kept} UNION ALL SELECT {fields} FROM {added}) AS e \
+         GROUP BY {packed} HAVING SUM(n) <> 0) AS m)"
     )
 }
 
@@ -289,8 +381,10 @@ pub fn apply(backend: DbBackend, deltas: &str) -> Vec<String> {
 /// One PostgreSQL statement: `prelude` (CTEs ending in `, `, which `deltas` may read), the deltas
 /// bucketed once, one upsert per table, then `tail` (the statement's own result).
 fn postgres_apply(prelude: &str, deltas: &str, tail: &str) -> String {
-    let upserts: Vec<String> =
-        TABLES.iter().map(|table| format!("{}_rows AS ({})", table.name, upsert(table, "b"))).collect();
+    let upserts: Vec<String> = TABLES
+        .iter()
+        .map(|table| format!("{}_rows AS ({})", table.name, upsert(DbBackend::Postgres, table, "b")))
+        .collect();
     format!(
         "WITH {prelude}b AS MATERIALIZED ({bucketed}), {upserts} {tail}",
         bucketed = bucketed(DbBackend::Postgres, deltas),
@@ -301,7 +395,7 @@ fn postgres_apply(prelude: &str, deltas: &str, tail: &str) -> String {
 /// SQLite: one upsert per table, each bucketing `deltas` itself.
 fn sqlite_apply(deltas: &str) -> Vec<String> {
     let bucketed = format!("({})", bucketed(DbBackend::Sqlite, deltas));
-    TABLES.iter().map(|table| upsert(table, &bucketed)).collect()
+    TABLES.iter().map(|table| upsert(DbBackend::Sqlite, table, &bucketed)).collect()
 }
 
 /// The statement every trigger runs: the rows of `deltas`, summed by key, appended to [`DELTA`].
@@ -343,6 +437,17 @@ impl Rollup {
     /// Whether it keeps buckets of `grain`; readers count the rest from the log.
     pub fn keeps(self, grain: Grain) -> bool {
         self.table().grains.contains(&grain)
+    }
+
+    /// Where readers find its rows, with every dimension and `n` as columns: its name, or for a
+    /// packed table a parenthesised query that unpacks it.
+    pub fn source(self, backend: DbBackend) -> String {
+        let table = self.table();
+        if !table.packed {
+            return table.name.to_owned();
+        }
+        let (fields, entries) = packing::entries(backend, table, "p.counts");
+        format!("(SELECT p.grain, p.bucket, p.user_id, {fields} FROM {} AS p CROSS JOIN {entries})", table.name)
     }
 
     /// The deltas not compacted yet, as rows of this table (its key columns and `n`): a
@@ -824,6 +929,21 @@ pub fn month_starts(first: i64, last: i64) -> Result<Vec<chrono::NaiveDateTime>,
     Ok(starts.into_iter().map(|day| day.and_time(chrono::NaiveTime::MIN)).collect())
 }
 
+/// Rebuilds the rollups' indexes after a bulk load ([`rebuild`], the seed), on PostgreSQL. A load
+/// fills the per-user tables out of key order (a month of every user at a time), and the pages it
+/// splits stay half empty: on the 10M log their keys took 1.5 to 2 times the space they take
+/// rebuilt. `CONCURRENTLY`: reads and foldings go on meanwhile. (SQLite keeps each table in its
+/// key's own B-tree, which only `VACUUM` repacks.)
+pub async fn repack(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    for name in TABLE_NAMES {
+        db.execute_unprepared(&format!("REINDEX TABLE CONCURRENTLY {name}")).await?;
+    }
+    Ok(())
+}
+
 /// Recomputes the rollups from the log in one transaction, for a log that was written with the
 /// triggers bypassed. On PostgreSQL the log tables are locked against writes and the rollups
 /// against folding meanwhile (reads go on), so nothing is missed or counted twice.
@@ -839,5 +959,6 @@ pub async fn rebuild(db: &sea_orm::DatabaseConnection) -> Result<(), DbErr> {
         txn.execute_unprepared(&statement).await?;
     }
     backfill(&txn).await?;
-    txn.commit().await
+    txn.commit().await?;
+    repack(db).await
 }

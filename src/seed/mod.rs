@@ -90,6 +90,8 @@ pub enum Phase {
     /// Counting the new rows into the rollups.
     RebuildingRollups,
     Committing,
+    /// Rebuilding the rollups' indexes, which the bulk load left half empty.
+    RepackingRollups,
     /// Refreshing the planner's statistics, so the first queries are planned for the new rows.
     Analyzing,
 }
@@ -102,6 +104,7 @@ impl Phase {
             Phase::Indexing => "re-creating indexes",
             Phase::RebuildingRollups => "rebuilding rollups",
             Phase::Committing => "committing",
+            Phase::RepackingRollups => "repacking the rollups' indexes",
             Phase::Analyzing => "analyzing",
         }
     }
@@ -187,6 +190,10 @@ pub async fn seed(
     }
     progress(Progress::Phase(Phase::Committing));
     writer.finish().await?;
+    if bulk {
+        progress(Progress::Phase(Phase::RepackingRollups));
+        rollup::repack(db).await?;
+    }
     progress(Progress::Phase(Phase::Analyzing));
     crate::db::analyze(db).await?;
     Ok(report)

@@ -187,6 +187,7 @@ fn each_migration_is_named_after_its_module() {
             "m20261126_000005_add_rollup_totals",
             "m20261126_000006_key_per_user_rollups_by_user",
             "m20261126_000007_drop_user_quarter_hours",
+            "m20261126_000008_pack_user_entity_counts",
         ]
     );
 }
@@ -295,7 +296,8 @@ async fn dropping_the_per_user_quarter_hours_keeps_every_figure_and_taking_it_ba
     db.execute_unprepared(&format!("CREATE TABLE kept AS {rows}")).await.expect("keep a copy");
     assert!(scalar(db, "SELECT COUNT(*) FROM kept").await > 0);
 
-    Migrator::up(db, None).await.expect("the seventh");
+    // The readers are today's, so the later migrations too.
+    Migrator::up(db, None).await.expect("the seventh and later");
     assert_eq!(scalar(db, "SELECT COUNT(*) FROM audit_rollup_user WHERE grain = 0").await, 0);
     // What read them counts the log instead: actors under an `actions` filter at an offset, and a
     // `users` filter with one at an offset and in a zone (ragged ends, local days).
@@ -332,4 +334,88 @@ async fn dropping_the_per_user_quarter_hours_keeps_every_figure_and_taking_it_ba
     assert_eq!(scalar(db, &differ).await, 0, "rows that were not there");
     let missing = format!("SELECT COUNT(*) FROM ({kept} EXCEPT {rows}) AS d");
     assert_eq!(scalar(db, &missing).await, 0, "rows that did not come back");
+}
+
+#[tokio::test]
+async fn packing_the_per_user_entity_counts_keeps_every_count_and_taking_it_back_unpacks_them() {
+    use audit_gateway::audit::{self, Path};
+    use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
+    use chrono::{TimeZone, Utc};
+    use migration::rollup::{Rollup, compact};
+
+    let test_db = TestDb::unmigrated().await;
+    let db = &test_db.db;
+    // Counts in rows of their own (the first version's triggers keep them directly), two of them
+    // zeros (an activity written and deleted: its day and month), then the seventh migration's schema with one delta
+    // pending. (Today's folding and readers know only today's schema.)
+    up_to(db, "m20261126_000003_create_audit_rollups").await;
+    handmade_log(db).await;
+    add_transaction(db, 60, "2026-06-12 09:00:00", Some(BOB)).await;
+    add_activity(db, 60, 60, "create", "Tag").await;
+    db.execute_unprepared("DELETE FROM activity WHERE id = 60").await.expect("delete");
+    up_to(db, "m20261126_000007_drop_user_quarter_hours").await;
+    let table = "audit_rollup_user_entity";
+    assert_eq!(scalar(db, &format!("SELECT COUNT(*) FROM {table} WHERE n = 0")).await, 2, "its day and month");
+    add_transaction(db, 61, "2026-06-09 20:00:00", Some(CAROL)).await;
+    add_activity(db, 61, 61, "update", "Field").await;
+    let rows = format!("SELECT grain, bucket, user_id, verb, object_type, n FROM {table} WHERE n <> 0");
+    db.execute_unprepared(&format!("CREATE TABLE kept AS {rows}")).await.expect("keep a copy");
+    let kept = "SELECT grain, bucket, user_id, verb, object_type, n FROM kept";
+    let same = |rows: String| async move {
+        let differ = format!("SELECT COUNT(*) FROM ({rows} EXCEPT {kept}) AS d");
+        assert_eq!(scalar(db, &differ).await, 0, "rows that were not there");
+        let missing = format!("SELECT COUNT(*) FROM ({kept} EXCEPT {rows}) AS d");
+        assert_eq!(scalar(db, &missing).await, 0, "rows that are gone");
+    };
+
+    Migrator::up(db, None).await.expect("the eighth");
+    let unpacked = format!(
+        "SELECT grain, bucket, user_id, verb, object_type, n FROM {} AS r",
+        Rollup::UserEntity.source(db.get_database_backend())
+    );
+    same(unpacked.clone()).await;
+    let keys = "SELECT COUNT(*) FROM (SELECT DISTINCT grain, bucket, user_id FROM kept) AS k";
+    assert_eq!(scalar(db, &format!("SELECT COUNT(*) FROM {table}")).await, scalar(db, keys).await, "a row per key");
+
+    // `top_entity_type` under a `users` filter reads it: with the delta pending, then folded into a
+    // row already there (Carol's 9 June: `update` of a `Field` once, now twice).
+    let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
+    let carol = format!("{unpacked} WHERE r.grain = 1 AND r.user_id = {CAROL} AND r.object_type = 'Field'");
+    for folded in [false, true] {
+        if folded {
+            assert_eq!(compact(db).await.expect("fold"), 1);
+            assert_eq!(scalar(db, &format!("SELECT n FROM ({carol}) AS c")).await, 2);
+        }
+        for users in [vec![CAROL], vec![BOB, CAROL]] {
+            let days = FilterInput {
+                users: users.clone(),
+                start_date: chrono::NaiveDate::from_ymd_opt(2026, 6, 4),
+                end_date: chrono::NaiveDate::from_ymd_opt(2026, 6, 9),
+                ..Default::default()
+            };
+            let month =
+                FilterInput { users, timeframe: Some(Timeframe::Month), offset: Some(-345), ..Default::default() };
+            for input in [days, month] {
+                let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
+                let plain = audit::insights_by_path(db, &filter, Path::Plain).await.expect("plain");
+                assert!(plain.top_entity_type.is_some(), "{filter:?}");
+                let fast = audit::insights_by_path(db, &filter, Path::Fastest).await.expect("fast");
+                assert_eq!(fast, plain, "folded: {folded}, {filter:?}");
+            }
+        }
+        if !folded {
+            down_to(db, "m20261126_000007_drop_user_quarter_hours").await;
+            same(rows.clone()).await;
+            Migrator::up(db, None).await.expect("the eighth again");
+        }
+    }
+}
+
+/// Runs the migrations not applied yet up to and including `last`: a count of steps would change
+/// with each new one.
+async fn up_to(db: &sea_orm::DatabaseConnection, last: &str) {
+    let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    let wanted = names.iter().position(|name| name == last).expect("a known migration") + 1;
+    let applied = Migrator::get_applied_migrations(db).await.expect("status").len();
+    Migrator::up(db, Some(u32::try_from(wanted - applied).expect("a few migrations"))).await.expect("up");
 }

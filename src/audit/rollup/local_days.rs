@@ -171,11 +171,12 @@ pub(super) fn push_day_counts(sql: &mut Sql, source: Source, filter: &Filter, bo
                     continue;
                 }
                 // The compacted rows: a join with the day numbers, one index range scan each.
+                let rows = table.source(sql.dialect.0);
                 sql.push("SELECT d.j + ")
                     .bind(run.first)
                     .push(&format!(" AS i, {is_system} AS is_system, "))
                     .bind(sign)
-                    .push(&format!(" * r.n AS n FROM days d JOIN {} r ON r.grain = ", table.name()))
+                    .push(&format!(" * r.n AS n FROM days d JOIN {} r ON r.grain = ", rows))
                     .bind(grain as i64)
                     .push(" AND r.bucket >= ")
                     .bind(run.midnight + from)

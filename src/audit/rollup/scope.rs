@@ -74,7 +74,8 @@ pub(super) fn user_table(filter: &Filter) -> Rollup {
 
 impl Sql {
     /// Writes the rows of `table` in `ranges` that `arm` selects, from every place they live: `arm`
-    /// writes a whole `SELECT … FROM {source} r …` and is called for the compacted table, then
+    /// writes a whole `SELECT … FROM {source} r …` and is called for the compacted table (as
+    /// [`Rollup::source`] gives its rows: a packed one unpacked), then
     /// (after `UNION ALL`) for the deltas the triggers appended since the last compaction, and for
     /// the log itself where `ranges` holds buckets of a grain the table does not keep
     /// ([`Sql::log_rows`]). Callers sum the rows; a count is the same wherever it is kept.
@@ -85,7 +86,7 @@ impl Sql {
         filter: &Filter,
         arm: impl Fn(&mut Sql, &str),
     ) -> Result<&mut Self, DbErr> {
-        arm(self, table.name());
+        arm(self, &table.source(self.dialect.0));
         if self.with_pending {
             self.push(" UNION ALL ");
             let pending = self.pending(table);
