@@ -370,7 +370,8 @@ fn upsert(backend: DbBackend, table: &Table, source: &str) -> String {
 
 /// Statements that add the delta rows of `deltas` (a query with columns `issued_at, user_id,
 /// is_internal, verb, object_type, delta`) straight into every rollup table: the backfill's way.
-/// On PostgreSQL it is one statement that computes the deltas once.
+/// On PostgreSQL it is one statement that computes the deltas once; on SQLite they must run on one
+/// connection (a transaction), whose temporary table holds the bucketed deltas.
 pub fn apply(backend: DbBackend, deltas: &str) -> Vec<String> {
     match backend {
         DbBackend::Postgres => vec![postgres_apply("", deltas, "SELECT COUNT(*) FROM b")],
@@ -392,10 +393,24 @@ fn postgres_apply(prelude: &str, deltas: &str, tail: &str) -> String {
     )
 }
 
-/// SQLite: one upsert per table, each bucketing `deltas` itself.
+/// SQLite: `deltas` bucketed once into a temporary table ([`sqlite_bucket`]), then one upsert per
+/// table from it ([`sqlite_fold`]). (Each upsert bucketing the deltas itself computed every bucket
+/// six times over; folded every second, that kept the log's writers waiting: BENCHMARKS.md.)
 fn sqlite_apply(deltas: &str) -> Vec<String> {
-    let bucketed = format!("({})", bucketed(DbBackend::Sqlite, deltas));
-    TABLES.iter().map(|table| upsert(DbBackend::Sqlite, table, &bucketed)).collect()
+    std::iter::once(sqlite_bucket(deltas)).chain(sqlite_fold()).collect()
+}
+
+/// The temporary table of a SQLite folding: its connection's own, gone with the transaction if
+/// that fails, dropped by [`sqlite_fold`] if not.
+const BUCKETED: &str = "temp.audit_rollup_bucketed";
+
+fn sqlite_bucket(deltas: &str) -> String {
+    format!("CREATE TEMP TABLE {BUCKETED} AS {}", bucketed(DbBackend::Sqlite, deltas))
+}
+
+fn sqlite_fold() -> Vec<String> {
+    let upserts = TABLES.iter().map(|table| upsert(DbBackend::Sqlite, table, BUCKETED));
+    upserts.chain(std::iter::once(format!("DROP TABLE {BUCKETED}"))).collect()
 }
 
 /// The statement every trigger runs: the rows of `deltas`, summed by key, appended to [`DELTA`].
@@ -517,9 +532,10 @@ pub async fn compact(db: &sea_orm::DatabaseConnection) -> Result<u64, DbErr> {
                 let batch =
                     format!("rowid <= (SELECT MAX(rowid) FROM (SELECT rowid FROM {DELTA} ORDER BY rowid LIMIT ?))");
                 let txn = db.begin().await?;
-                for statement in sqlite_apply(&format!("SELECT {DELTA_COLUMNS} FROM {DELTA} WHERE {batch}")) {
-                    txn.execute_raw(Statement::from_sql_and_values(backend, statement, [COMPACTION_BATCH.into()]))
-                        .await?;
+                let bucket = sqlite_bucket(&format!("SELECT {DELTA_COLUMNS} FROM {DELTA} WHERE {batch}"));
+                txn.execute_raw(Statement::from_sql_and_values(backend, bucket, [COMPACTION_BATCH.into()])).await?;
+                for statement in sqlite_fold() {
+                    txn.execute_unprepared(&statement).await?;
                 }
                 let deleted = txn
                     .execute_raw(Statement::from_sql_and_values(
