@@ -339,9 +339,13 @@ fn bucketed(backend: DbBackend, deltas: &str) -> String {
 }
 
 /// Adds the bucketed rows of `source` (a table name or a parenthesised query) into `table`.
-/// Keys are written in key order so concurrent writers lock rollup rows in the same order.
+/// Rows are written in one order per table, so concurrent writers lock rollup rows in the same
+/// order: by bucket where readers scan a window for all users, which keeps a bulk load's rows of
+/// a bucket together in PostgreSQL's heap (written by user, a window's rows were spread over the
+/// whole table: year insights 14 → 18 ms on the 10M log), and by key otherwise.
 fn upsert(backend: DbBackend, table: &Table, source: &str) -> String {
     let (name, dimensions, key) = (table.name, table.dimensions, table.key(backend));
+    let order = if table.read_for_all_users { format!("grain, bucket, {dimensions}") } else { key.clone() };
     let counted = format!(
         "SELECT grain, bucket, {dimensions}, SUM(delta) AS n FROM {source} AS b WHERE {only} \
          GROUP BY grain, bucket, {dimensions} HAVING SUM(delta) <> 0",
@@ -350,7 +354,7 @@ fn upsert(backend: DbBackend, table: &Table, source: &str) -> String {
     if !table.packed {
         return format!(
             "INSERT INTO {name} (grain, bucket, {dimensions}, n) SELECT grain, bucket, {dimensions}, n \
-             FROM ({counted}) AS k ORDER BY {key} ON CONFLICT ({key}) DO UPDATE SET n = {name}.n + excluded.n"
+             FROM ({counted}) AS k ORDER BY {order} ON CONFLICT ({key}) DO UPDATE SET n = {name}.n + excluded.n"
         );
     }
     // A bucket already kept gets its entries and the new ones summed by key, in one expression
@@ -361,7 +365,7 @@ fn upsert(backend: DbBackend, table: &Table, source: &str) -> String {
     let (_, added) = packing::entries(backend, table, "excluded.counts");
     format!(
         "INSERT INTO {name} (grain, bucket, user_id, counts) SELECT grain, bucket, user_id, {pack} \
-         FROM ({counted}) AS k GROUP BY grain, bucket, user_id ORDER BY {key} \
+         FROM ({counted}) AS k GROUP BY grain, bucket, user_id ORDER BY {order} \
          ON CONFLICT ({key}) DO UPDATE SET counts = (SELECT {pack} FROM (\
          SELECT {packed}, SUM(n) AS n FROM (SELECT {fields} FROM {kept} UNION ALL SELECT {fields} FROM {added}) AS e \
          GROUP BY {packed} HAVING SUM(n) <> 0) AS m)"
@@ -962,7 +966,8 @@ pub async fn repack(db: &impl ConnectionTrait) -> Result<(), DbErr> {
 
 /// Recomputes the rollups from the log in one transaction, for a log that was written with the
 /// triggers bypassed. On PostgreSQL the log tables are locked against writes and the rollups
-/// against folding meanwhile (reads go on), so nothing is missed or counted twice.
+/// against folding meanwhile (reads go on), so nothing is missed or counted twice; after the
+/// commit it rebuilds the rollups' indexes ([`repack`]).
 pub async fn rebuild(db: &sea_orm::DatabaseConnection) -> Result<(), DbErr> {
     let txn = db.begin().await?;
     if txn.get_database_backend() == DbBackend::Postgres {
