@@ -58,7 +58,8 @@
 //! SQLite has one writer at a time.
 
 use sea_orm_migration::sea_orm::{
-    self, ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement, TransactionTrait,
+    self, ConnectionTrait, DbBackend, DbErr, FromQueryResult, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 
 /// Bucket widths of the fixed grains; the month grain follows the calendar.
@@ -509,7 +510,7 @@ struct Folded {
 /// Folds the deltas into the rollup tables and removes them, in batches, and returns how many
 /// delta rows it folded. Readers see a batch either still in [`DELTA`] or already in the tables,
 /// never both or neither: on PostgreSQL a batch is one statement (`DELETE … RETURNING` feeding the
-/// upserts), on SQLite one transaction that holds the write lock from its first statement. Two
+/// upserts), on SQLite one transaction that holds the write lock from its start. Two
 /// compactions at once are safe (each row is deleted, hence folded, by one of them), merely
 /// wasteful. It refuses to fold for a newer schema than its own ([`known_schema`]).
 pub async fn compact(db: &sea_orm::DatabaseConnection) -> Result<u64, DbErr> {
@@ -535,7 +536,14 @@ pub async fn compact(db: &sea_orm::DatabaseConnection) -> Result<u64, DbErr> {
                 // every statement below sees the same batch.
                 let batch =
                     format!("rowid <= (SELECT MAX(rowid) FROM (SELECT rowid FROM {DELTA} ORDER BY rowid LIMIT ?))");
-                let txn = db.begin().await?;
+                // `IMMEDIATE`: the write lock from the start. The first statement only reads the
+                // log's database (it writes the temporary one); deferred, a writer committing before
+                // the upserts would leave this transaction unable to write (`database is locked`).
+                let immediate = TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                };
+                let txn = db.begin_with_options(immediate).await?;
                 let bucket = sqlite_bucket(&format!("SELECT {DELTA_COLUMNS} FROM {DELTA} WHERE {batch}"));
                 txn.execute_raw(Statement::from_sql_and_values(backend, bucket, [COMPACTION_BATCH.into()])).await?;
                 for statement in sqlite_fold() {
