@@ -399,8 +399,7 @@ fn postgres_apply(prelude: &str, deltas: &str, tail: &str) -> String {
 }
 
 /// SQLite: `deltas` bucketed once into a temporary table ([`sqlite_bucket`]), then one upsert per
-/// table from it ([`sqlite_fold`]). (Each upsert bucketing the deltas itself computed every bucket
-/// six times over; folded every second, that kept the log's writers waiting: BENCHMARKS.md.)
+/// table from it ([`sqlite_fold`]), rather than each upsert bucketing them again.
 fn sqlite_apply(deltas: &str) -> Vec<String> {
     std::iter::once(sqlite_bucket(deltas)).chain(sqlite_fold()).collect()
 }
