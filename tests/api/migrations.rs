@@ -25,12 +25,27 @@ async fn migrations_go_up_down_and_up_again() {
     assert!(Migrator::get_pending_migrations(db).await.expect("status").is_empty());
 }
 
-/// Takes back every migration after `last`: a count of steps would change with each new one.
-async fn down_to(db: &sea_orm::DatabaseConnection, last: &str) {
+/// How many migrations there are up to and including `last`. Tests name the migration they
+/// stop at: a count of steps would change with each new one.
+fn through(last: &str) -> usize {
     let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
-    let kept = names.iter().position(|name| name == last).expect("a known migration") + 1;
-    let steps = u32::try_from(names.len() - kept).expect("a few migrations");
+    names.iter().position(|name| name == last).expect("a known migration") + 1
+}
+
+async fn applied(db: &sea_orm::DatabaseConnection) -> usize {
+    Migrator::get_applied_migrations(db).await.expect("status").len()
+}
+
+/// Takes back every applied migration after `last`.
+async fn down_to(db: &sea_orm::DatabaseConnection, last: &str) {
+    let steps = u32::try_from(applied(db).await - through(last)).expect("a few migrations");
     Migrator::down(db, Some(steps)).await.expect("down");
+}
+
+/// Runs the migrations not applied yet up to and including `last`.
+async fn up_to(db: &sea_orm::DatabaseConnection, last: &str) {
+    let steps = u32::try_from(through(last) - applied(db).await).expect("a few migrations");
+    Migrator::up(db, Some(steps)).await.expect("up");
 }
 
 async fn handmade_log_with_admin(db: &sea_orm::DatabaseConnection) {
@@ -409,13 +424,4 @@ async fn packing_the_per_user_entity_counts_keeps_every_count_and_taking_it_back
             Migrator::up(db, None).await.expect("the eighth again");
         }
     }
-}
-
-/// Runs the migrations not applied yet up to and including `last`: a count of steps would change
-/// with each new one.
-async fn up_to(db: &sea_orm::DatabaseConnection, last: &str) {
-    let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
-    let wanted = names.iter().position(|name| name == last).expect("a known migration") + 1;
-    let applied = Migrator::get_applied_migrations(db).await.expect("status").len();
-    Migrator::up(db, Some(u32::try_from(wanted - applied).expect("a few migrations"))).await.expect("up");
 }
