@@ -8,7 +8,12 @@
 //! - *request*: one database transaction per request, as an application writes its log: one
 //!   `transaction` row and two `activity` rows, one `INSERT` each, then `COMMIT`; with 1 and with 8
 //!   writers at once;
-//! - *batch*: one `INSERT` of 1,000 activities (an import, a replay).
+//! - *batch*: one `INSERT` of 1,000 activities (an import, a replay) over 500 transactions, every
+//!   batch at the same 500 moments of June (so a second's batches share their quarter hours, as
+//!   an import of a busy stretch of log does);
+//! - *scattered batch*: the same, but each transaction at its own moment of a year, about an hour
+//!   apart (an import of a sparse log): the deltas of a second's batches share no quarter hour,
+//!   which is the folding's worst case.
 //!
 //! With the triggers on, the rollup deltas are folded in every second meanwhile, as the serving
 //! gateway does, so the writers meet the folding's locks, CPU and I/O too (`--fold-every-ms 0`
@@ -74,7 +79,7 @@ async fn main() {
 
     println!("| shape | writers | without triggers (activities/s) | with triggers (activities/s) | with ÷ without |");
     println!("|---|--:|--:|--:|--:|");
-    for (shape, writers) in [("request", 1), ("request", 8), ("batch", 1)] {
+    for (shape, writers) in [("request", 1), ("request", 8), ("batch", 1), ("scattered batch", 1)] {
         let (mut with, mut without) = (Vec::new(), Vec::new());
         for _ in 0..args.rounds {
             for triggers in [false, true] {
@@ -116,7 +121,8 @@ async fn measure(url: &str, shape: &str, writers: usize, seconds: Duration, next
             while started.elapsed() < seconds {
                 written += match shape.as_str() {
                     "request" => write_request(&db, &next_id, writer).await,
-                    _ => write_batch(&db, &next_id).await,
+                    "batch" => write_batch(&db, &next_id, false).await,
+                    _ => write_batch(&db, &next_id, true).await,
                 };
             }
             db.close().await.ok();
@@ -160,14 +166,24 @@ async fn write_request(db: &DatabaseConnection, next_id: &AtomicI64, writer: usi
     2
 }
 
-/// One `INSERT` of 1,000 activities over 500 new transactions.
-async fn write_batch(db: &DatabaseConnection, next_id: &AtomicI64) -> u64 {
+/// One `INSERT` of 500 new transactions and one of their 1,000 activities: at the same 500
+/// moments of June in every batch, or `scattered`, each transaction at its own moment of 2026.
+async fn write_batch(db: &DatabaseConnection, next_id: &AtomicI64, scattered: bool) -> u64 {
     const ACTIVITIES: i64 = 1_000;
     let first = next_id.fetch_add(ACTIVITIES, Ordering::Relaxed);
     let transactions: Vec<String> = (0..ACTIVITIES / 2)
         .map(|i| {
             let id = first + 2 * i;
-            format!("({id}, '2026-06-{:02} {:02}:{:02}:00', {}, NULL)", 1 + i % 28, i % 24, i % 60, id % 50 + 1)
+            let issued_at = if scattered {
+                // 3,607 s apart (a prime, so consecutive ids land in different quarter hours and
+                // minutes), wrapping around the year.
+                let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).and_then(|day| day.and_hms_opt(0, 0, 0));
+                let at = at.expect("a valid date") + chrono::Duration::seconds(id / 2 * 3_607 % (365 * 86_400));
+                at.format("%Y-%m-%d %H:%M:%S").to_string()
+            } else {
+                format!("2026-06-{:02} {:02}:{:02}:00", 1 + i % 28, i % 24, i % 60)
+            };
+            format!("({id}, '{issued_at}', {}, NULL)", id % 50 + 1)
         })
         .collect();
     let activities: Vec<String> = (0..ACTIVITIES)

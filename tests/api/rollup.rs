@@ -268,6 +268,69 @@ async fn pending(db: &DatabaseConnection) -> i64 {
     scalar(db, "SELECT COUNT(*) FROM audit_rollup_delta").await
 }
 
+/// The `(grain, bucket, n)` rows of `audit_rollup_total` with `from` standing for the table (or,
+/// for the pending deltas, `audit_rollup_pending` after its CTE), summed, in key order.
+async fn totals_by_bucket(db: &DatabaseConnection, with: &str, from: &str) -> Vec<(i64, i64, i64)> {
+    let sql = format!(
+        "{with}SELECT CAST(grain AS BIGINT), CAST(bucket AS BIGINT), CAST(SUM(n) AS BIGINT) FROM {from} \
+         GROUP BY grain, bucket ORDER BY grain, bucket"
+    );
+    let statement = sea_orm::Statement::from_string(db.get_database_backend(), &sql);
+    let rows = db.query_all_raw(statement).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.iter()
+        .map(|row| {
+            let column = |i| row.try_get_by_index::<i64>(i).expect("an integer");
+            (column(0), column(1), column(2))
+        })
+        .collect()
+}
+
+/// Deltas are summed by quarter hour before the coarser grains' buckets are taken from it; every
+/// activity still lands in the bucket of each grain that holds it, pending and folded alike:
+/// before 1970, at a leap day's last instant and the next month's first, and at a quarter hour's
+/// and an hour's edges.
+#[tokio::test]
+async fn every_activity_is_counted_in_its_bucket_at_every_grain() {
+    let test_db = TestDb::new().await;
+    let db = &test_db.db;
+    let activities = [
+        (1, "2024-02-29 23:46:00"),
+        (1, "2024-02-29 23:46:00"),
+        (2, "2024-02-29 23:59:59.999999"),
+        (3, "2024-02-29 23:44:59"),
+        (4, "1969-12-31 23:59:59"),
+        (5, "2024-03-01 00:00:00"),
+    ];
+    for (n, (transaction, issued_at)) in (1..).zip(activities) {
+        if n == 1 || transaction != activities[n as usize - 2].0 {
+            add_transaction(db, transaction, issued_at, None).await;
+        }
+        add_activity(db, n, transaction, "create", "Tag").await;
+    }
+    // By hand: 2024-02-29 is day 1709164800 s, its 23:00 is 1709247600, 23:30 1709249400, 23:45
+    // 1709250300; 2024-03-01 is 1709251200, February 2024 began at 1706745600 and December 1969
+    // at -2678400 (31 days before the epoch).
+    let expected = vec![
+        (0, -900, 1),
+        (0, 1_709_249_400, 1),
+        (0, 1_709_250_300, 3),
+        (0, 1_709_251_200, 1),
+        (1, -86_400, 1),
+        (1, 1_709_164_800, 4),
+        (1, 1_709_251_200, 1),
+        (2, -2_678_400, 1),
+        (2, 1_706_745_600, 4),
+        (2, 1_709_251_200, 1),
+        (3, -3_600, 1),
+        (3, 1_709_247_600, 4),
+        (3, 1_709_251_200, 1),
+    ];
+    let pending = format!("WITH {} ", migration::rollup::pending_cte(db.get_database_backend()));
+    assert_eq!(totals_by_bucket(db, &pending, migration::rollup::PENDING).await, expected, "pending");
+    assert_eq!(compact(db).await, 6, "one delta per activity, each inserted on its own");
+    assert_eq!(totals_by_bucket(db, "", "audit_rollup_total").await, expected, "folded");
+}
+
 /// Writers, an administrator and the gateway's folding all at once, as in production: every
 /// answer during and after equals the plain one, and nothing is lost or counted twice.
 #[tokio::test]
