@@ -268,8 +268,8 @@ async fn pending(db: &DatabaseConnection) -> i64 {
     scalar(db, "SELECT COUNT(*) FROM audit_rollup_delta").await
 }
 
-/// The `(grain, bucket, n)` rows of `audit_rollup_total` with `from` standing for the table (or,
-/// for the pending deltas, `audit_rollup_pending` after its CTE), summed, in key order.
+/// `(grain, bucket, n)` summed over `from`, a rollup table or the pending deltas (`PENDING`, with
+/// its CTE in `with`), in key order.
 async fn totals_by_bucket(db: &DatabaseConnection, with: &str, from: &str) -> Vec<(i64, i64, i64)> {
     let sql = format!(
         "{with}SELECT CAST(grain AS BIGINT), CAST(bucket AS BIGINT), CAST(SUM(n) AS BIGINT) FROM {from} \
@@ -301,11 +301,13 @@ async fn every_activity_is_counted_in_its_bucket_at_every_grain() {
         (4, "1969-12-31 23:59:59"),
         (5, "2024-03-01 00:00:00"),
     ];
-    for (n, (transaction, issued_at)) in (1..).zip(activities) {
-        if n == 1 || transaction != activities[n as usize - 2].0 {
+    let mut last_transaction = None;
+    for (id, (transaction, issued_at)) in (1..).zip(activities) {
+        if last_transaction != Some(transaction) {
             add_transaction(db, transaction, issued_at, None).await;
+            last_transaction = Some(transaction);
         }
-        add_activity(db, n, transaction, "create", "Tag").await;
+        add_activity(db, id, transaction, "create", "Tag").await;
     }
     // By hand: 2024-02-29 is day 1709164800 s, its 23:00 is 1709247600, 23:30 1709249400, 23:45
     // 1709250300; 2024-03-01 is 1709251200, February 2024 began at 1706745600 and December 1969
