@@ -171,14 +171,15 @@ async fn write_request(db: &DatabaseConnection, next_id: &AtomicI64, writer: usi
 async fn write_batch(db: &DatabaseConnection, next_id: &AtomicI64, scattered: bool) -> u64 {
     const ACTIVITIES: i64 = 1_000;
     let first = next_id.fetch_add(ACTIVITIES, Ordering::Relaxed);
+    let year_start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).and_then(|day| day.and_hms_opt(0, 0, 0));
+    let year_start = year_start.expect("a valid date");
     let transactions: Vec<String> = (0..ACTIVITIES / 2)
         .map(|i| {
             let id = first + 2 * i;
             let issued_at = if scattered {
                 // 3,607 s apart (a prime, so consecutive ids land in different quarter hours and
                 // minutes), wrapping around the year.
-                let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).and_then(|day| day.and_hms_opt(0, 0, 0));
-                let at = at.expect("a valid date") + chrono::Duration::seconds(id / 2 * 3_607 % (365 * 86_400));
+                let at = year_start + chrono::Duration::seconds(id / 2 * 3_607 % (365 * 86_400));
                 at.format("%Y-%m-%d %H:%M:%S").to_string()
             } else {
                 format!("2026-06-{:02} {:02}:{:02}:00", 1 + i % 28, i % 24, i % 60)
