@@ -7,7 +7,8 @@
 //! fourth makes the triggers append deltas that the gateway folds in; the fifth adds the verb-less
 //! `audit_rollup_total`; the sixth re-keys the per-user rollups on PostgreSQL; the seventh drops
 //! the quarter hours of `audit_rollup_user`, which readers count from the log; the eighth packs
-//! `audit_rollup_user_entity` into one row per user and bucket.
+//! `audit_rollup_user_entity` into one row per user and bucket; the ninth makes the `activity`
+//! insert and delete triggers append their deltas without summing them first.
 //!
 //! A migration never changes once shipped: its statements are its own (the third keeps a frozen
 //! copy of what [`rollup`] generated then), and a change is a new migration. A test holds a fresh
@@ -24,6 +25,7 @@ mod m20261126_000005_add_rollup_totals;
 mod m20261126_000006_key_per_user_rollups_by_user;
 mod m20261126_000007_drop_user_quarter_hours;
 mod m20261126_000008_pack_user_entity_counts;
+mod m20261202_000009_append_activity_deltas_unsummed;
 pub mod rollup;
 
 /// Runs a migration's frozen statements in order, on its connection.
@@ -61,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_key_per_user_rollups_by_user::Migration),
             Box::new(m20261126_000007_drop_user_quarter_hours::Migration),
             Box::new(m20261126_000008_pack_user_entity_counts::Migration),
+            Box::new(m20261202_000009_append_activity_deltas_unsummed::Migration),
         ]
     }
 }

@@ -23,15 +23,15 @@
 //! inside the writers' own transactions: nothing has to run beside the database for answers to be
 //! exact. Every event is turned into *deltas* — rows `(issued_at, user_id, is_internal, verb,
 //! object_type, delta)`, `-1` for what an activity was filed as and `+1` for what it is now — and
-//! the trigger *appends* them, summed by key, to [`DELTA`] ([`append`]): one insert, no shared row
-//! updated or locked, so concurrent writers never queue behind each other's hot buckets.
-//! [`compact`] folds the deltas into the six tables with one generic upsert per table ([`apply`],
-//! also the backfill's way in) and deletes them in the same statement or transaction; readers sum
-//! each table's rows with the pending deltas ([`Rollup::pending`]), so an answer is exact whether
-//! the deltas were folded or not, and folding only keeps the pending part small. The invariant:
-//! each activity is counted once per grain, tables and deltas together, under its transaction's
-//! `issued_at` and `user_id` and its user's *current* `is_internal` (false when the user row does
-//! not exist). Hence the events:
+//! the trigger *appends* them to [`DELTA`] ([`append`]; an update's summed by key, so that what did
+//! not move cancels out): one insert, no shared row updated or locked, so concurrent writers never
+//! queue behind each other's hot buckets. [`compact`] folds the deltas into the six tables with one
+//! generic upsert per table ([`apply`], also the backfill's way in) and deletes them in the same
+//! statement or transaction; readers sum each table's rows with the pending deltas
+//! ([`Rollup::pending`]), so an answer is exact whether the deltas were folded or not, and folding
+//! only keeps the pending part small. The invariant: each activity is counted once per grain,
+//! tables and deltas together, under its transaction's `issued_at` and `user_id` and its user's
+//! *current* `is_internal` (false when the user row does not exist). Hence the events:
 //!
 //! - `activity` insert, delete, update (of verb, object type or transaction);
 //! - `transaction` update of `issued_at` or `user_id` (which also covers `ON DELETE SET NULL` when
@@ -44,7 +44,7 @@
 //! entry, and keeps `[]` for a bucket with none left.)
 //!
 //! PostgreSQL triggers are statement-level with transition tables, so a multi-row `INSERT` or
-//! `COPY` appends one aggregated set of deltas; SQLite only has row-level triggers.
+//! `COPY` appends its deltas in one statement; SQLite only has row-level triggers.
 //!
 //! **Current definitions, not history.** These functions are what `seed`, `rollups rebuild` and
 //! future migrations use. The migration that created the rollups runs a frozen copy of what they
@@ -448,15 +448,18 @@ fn sqlite_fold() -> Vec<String> {
     indexes.into_iter().chain(upserts).chain(std::iter::once(format!("DROP TABLE {BUCKETED}"))).collect()
 }
 
-/// The statement every trigger runs: the rows of `deltas`, summed by key, appended to [`DELTA`].
-/// An insert and nothing else: no shared row is read, updated or locked, so concurrent writers
-/// never wait for each other here.
-fn append(deltas: &str) -> String {
-    format!(
-        "INSERT INTO {DELTA} ({DELTA_COLUMNS}) \
-         SELECT issued_at, user_id, is_internal, verb, object_type, SUM(delta) FROM ({deltas}) AS d \
-         GROUP BY issued_at, user_id, is_internal, verb, object_type HAVING SUM(delta) <> 0"
-    )
+/// The statement every trigger runs: its deltas appended to [`DELTA`]. An insert and nothing
+/// else: no shared row is read, updated or locked, so concurrent writers never wait for each other
+/// here.
+fn append(deltas: &Deltas) -> String {
+    let columns = format!("INSERT INTO {DELTA} ({DELTA_COLUMNS})");
+    match deltas {
+        Deltas::OneSign(deltas) => format!("{columns} {deltas}"),
+        Deltas::BothSigns(deltas) => format!(
+            "{columns} SELECT issued_at, user_id, is_internal, verb, object_type, SUM(delta) FROM ({deltas}) AS d \
+             GROUP BY issued_at, user_id, is_internal, verb, object_type HAVING SUM(delta) <> 0"
+        ),
+    }
 }
 
 /// The rollup tables, by what they count (the module docs list their keys).
@@ -662,7 +665,20 @@ struct Trigger {
     /// SQLite only: the columns of an `UPDATE OF` and a `WHEN` condition.
     sqlite_of: &'static str,
     sqlite_when: &'static str,
-    deltas: String,
+    deltas: Deltas,
+}
+
+/// A trigger's deltas (a query of the six delta columns), by whether they can cancel out.
+enum Deltas {
+    /// All `+1` (an insert) or all `-1` (a delete): appended as they are, one row per activity.
+    /// Summing them by key first would save rows only where one statement writes several
+    /// activities of one moment, user, verb and object type, and the folding sums them anyway;
+    /// the aggregation cost a request-shaped PostgreSQL writer ~25 µs per `INSERT`, a sixth of
+    /// what the trigger costs (docs/scale.md, "Costs").
+    OneSign(String),
+    /// What rows were filed as (`-1`) and what they are now (`+1`): summed by key first, so an
+    /// update that changed none of the counted columns appends nothing.
+    BothSigns(String),
 }
 
 /// The activities in `rows` (a transition table on PostgreSQL, `NEW`/`OLD` on SQLite) as deltas of
@@ -719,8 +735,8 @@ fn user_activities(from: Option<&str>, row: &str, sign: i32, is_internal: &str, 
     sql
 }
 
-fn both(old: String, new: String) -> String {
-    format!("{old} UNION ALL {new}")
+fn both(old: String, new: String) -> Deltas {
+    Deltas::BothSigns(format!("{old} UNION ALL {new}"))
 }
 
 fn triggers(backend: DbBackend) -> Vec<Trigger> {
@@ -767,7 +783,7 @@ fn triggers(backend: DbBackend) -> Vec<Trigger> {
             timing: "AFTER INSERT",
             sqlite_of: "",
             sqlite_when: "",
-            deltas: activity_rows(backend, new_rows, 1),
+            deltas: Deltas::OneSign(activity_rows(backend, new_rows, 1)),
         },
         Trigger {
             name: "audit_rollup_activity_delete",
@@ -775,7 +791,7 @@ fn triggers(backend: DbBackend) -> Vec<Trigger> {
             timing: "AFTER DELETE",
             sqlite_of: "",
             sqlite_when: "",
-            deltas: activity_rows(backend, old_rows, -1),
+            deltas: Deltas::OneSign(activity_rows(backend, old_rows, -1)),
         },
         Trigger {
             name: "audit_rollup_activity_update",

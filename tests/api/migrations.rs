@@ -203,6 +203,7 @@ fn each_migration_is_named_after_its_module() {
             "m20261126_000006_key_per_user_rollups_by_user",
             "m20261126_000007_drop_user_quarter_hours",
             "m20261126_000008_pack_user_entity_counts",
+            "m20261202_000009_append_activity_deltas_unsummed",
         ]
     );
 }
@@ -383,7 +384,7 @@ async fn packing_the_per_user_entity_counts_keeps_every_count_and_taking_it_back
         assert_eq!(scalar(db, &missing).await, 0, "rows that are gone");
     };
 
-    Migrator::up(db, None).await.expect("the eighth");
+    Migrator::up(db, None).await.expect("the eighth, and those after it");
     let unpacked = format!(
         "SELECT grain, bucket, user_id, verb, object_type, n FROM {} AS r",
         Rollup::UserEntity.source(db.get_database_backend())
@@ -421,7 +422,7 @@ async fn packing_the_per_user_entity_counts_keeps_every_count_and_taking_it_back
         if !folded {
             down_to(db, "m20261126_000007_drop_user_quarter_hours").await;
             same(rows.clone()).await;
-            Migrator::up(db, None).await.expect("the eighth again");
+            Migrator::up(db, None).await.expect("the eighth and after again");
         }
     }
 }

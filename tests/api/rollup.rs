@@ -333,6 +333,54 @@ async fn every_activity_is_counted_in_its_bucket_at_every_grain() {
     assert_eq!(totals_by_bucket(db, "", "audit_rollup_total").await, expected, "folded");
 }
 
+/// What each trigger appends: an insert's and a delete's deltas one per activity, as they are
+/// (all of one sign, nothing to cancel), an update's summed, so that an update of a column the
+/// rollups do not count appends nothing; the figures are the same either way.
+#[tokio::test]
+async fn inserts_append_a_delta_per_activity_and_updates_only_what_moved() {
+    let test_db = TestDb::new().await;
+    let db = &test_db.db;
+    handmade_log(db).await;
+    compact(db).await;
+    let june = FilterInput {
+        start_date: NaiveDate::from_ymd_opt(2026, 6, 1),
+        end_date: NaiveDate::from_ymd_opt(2026, 6, 30),
+        ..Default::default()
+    };
+    let now = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).single().expect("now");
+    let filter = Filter::parse(june, Purpose::Insights, now).expect("filter");
+    let plain = || audit::insights_by_path(db, &filter, Path::Plain);
+    assert_eq!(plain().await.expect("plain").total_actions, 11, "the handmade log's June");
+
+    // One statement, three activities of one transaction, two of them alike.
+    add_transaction(db, 70, "2026-06-10 10:00:00", Some(BOB)).await;
+    execute(
+        db,
+        "INSERT INTO activity (id, verb, transaction_id, object_type) \
+         VALUES (70, 'create', 70, 'Tag'), (71, 'create', 70, 'Tag'), (72, 'update', 70, 'Field')",
+    )
+    .await;
+    assert_eq!(pending(db).await, 3, "one delta per activity");
+    // `object_id` is not counted: its -1 and +1 cancel (PostgreSQL fires for any column).
+    execute(db, "UPDATE activity SET object_id = 7 WHERE transaction_id = 70").await;
+    assert_eq!(pending(db).await, 3, "nothing moved");
+    execute(db, "UPDATE activity SET verb = 'delete' WHERE id = 72").await;
+    assert_eq!(pending(db).await, 5, "update -1, delete +1");
+    execute(db, "DELETE FROM activity WHERE id = 71").await;
+    assert_eq!(pending(db).await, 6, "create -1");
+    let signs = "SELECT COUNT(*) FROM audit_rollup_delta WHERE delta IN (1, -1)";
+    assert_eq!(scalar(db, signs).await, 6, "each one activity's");
+
+    // Two activities more (70's create, 72's delete), pending and folded.
+    let plain = plain().await.expect("plain");
+    assert_eq!(plain.total_actions, 13);
+    let fast = audit::insights_by_path(db, &filter, Path::Fastest).await.expect("fast");
+    assert_same_insights(&fast, &plain, "pending");
+    assert_eq!(compact(db).await, 6);
+    let folded = audit::insights_by_path(db, &filter, Path::Fastest).await.expect("folded");
+    assert_same_insights(&folded, &plain, "folded");
+}
+
 /// Writers, an administrator and the gateway's folding all at once, as in production: every
 /// answer during and after equals the plain one, and nothing is lost or counted twice.
 #[tokio::test]
