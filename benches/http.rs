@@ -742,10 +742,15 @@ async fn deep_cursor(db: &DatabaseConnection, end: NaiveDate) -> String {
     let input = FilterInput { timeframe: Some(Timeframe::Year), end_date: Some(end), ..Default::default() };
     let filter = Filter::parse(input, Purpose::List, chrono::Utc::now()).expect("the year's filter");
     let first = PageRequest { page: 1, size: 1 };
-    let total = audit::list_by_path(db, &filter, first, Total::Count, Path::Fastest).await.expect("count").total;
+    let total = audit::list_by_path(&audit::Snapshot::new(db), &filter, first, Total::Count, Path::Fastest)
+        .await
+        .expect("count")
+        .total;
     let row = total.unwrap_or(0).min(1_000_000) / 2;
     let page = PageRequest { page: row + 1, size: 1 };
-    let page = audit::list_by_path(db, &filter, page, Total::Skip, Path::Fastest).await.expect("the deep row");
+    let page = audit::list_by_path(&audit::Snapshot::new(db), &filter, page, Total::Skip, Path::Fastest)
+        .await
+        .expect("the deep row");
     page.items.first().map(|item| Position::of(item).cursor()).unwrap_or_default()
 }
 

@@ -20,7 +20,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::{audit, edge, graphql, rest, server};
+use crate::{edge, graphql, rest, server};
 
 /// The whole HTTP surface: each face's routes, the health checks, and the layers every request
 /// passes through.
@@ -33,8 +33,6 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { Redirect::temporary("/graphql") }))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        // One look for pending rollup deltas per request, however many figures it reads.
-        .layer(middleware::from_fn(one_pending_check))
         // Innermost first: the deadline and the body limit hold for every route, every error gets
         // a JSON body and every response the security headers, and the access log, outermost,
         // sees the final status.
@@ -75,10 +73,6 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let limits = state.limits.clone();
     server::serve(listener, router(state), &limits, shutdown).await
-}
-
-async fn one_pending_check(request: axum::extract::Request, next: middleware::Next) -> Response {
-    audit::rollup::one_pending_check(next.run(request)).await
 }
 
 /// Liveness: answers without auth and without touching the database.

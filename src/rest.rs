@@ -12,8 +12,8 @@ use chrono::Utc;
 use serde::Serialize;
 
 use crate::admission;
-use crate::audit::{self, PageRequest};
-use crate::error::AppError;
+use crate::audit::{self, PageRequest, Snapshot};
+use crate::error::{AppError, FieldNamer};
 use crate::filter::{self, Field, FieldError, Filter, FilterInput, Purpose, Timeframe};
 use crate::state::AppState;
 
@@ -166,15 +166,28 @@ pub async fn list_activity(State(state): State<AppState>, RawQuery(query): RawQu
             return AppError::InvalidInput(errors.collect()).into_rest_response(Field::rest_name);
         }
     };
-    match activity_body(&state, &filter, page).await {
+    respond(&state, Field::rest_name, async |db| activity_body(db, &filter, page).await).await
+}
+
+/// Reads a body from one snapshot of the log (so its figures agree with each other) and renders
+/// it, or the error with the fields named as `name` says.
+async fn respond<T: Serialize>(
+    state: &AppState,
+    name: FieldNamer,
+    read: impl AsyncFnOnce(&Snapshot) -> Result<T, AppError>,
+) -> Response {
+    let snapshot = Snapshot::new(&state.db);
+    let body = read(&snapshot).await;
+    snapshot.finish().await;
+    match body {
         Ok(body) => Json(body).into_response(),
-        Err(error) => error.into_rest_response(Field::rest_name),
+        Err(error) => error.into_rest_response(name),
     }
 }
 
-async fn activity_body(state: &AppState, filter: &Filter, page: PageRequest) -> Result<ActivityListBody, AppError> {
-    let page = audit::list(&state.db, filter, page, audit::Total::Count).await?;
-    let users = audit::users_by_id(&state.db, page.items.iter().filter_map(|item| item.user_id)).await?;
+async fn activity_body(db: &Snapshot, filter: &Filter, page: PageRequest) -> Result<ActivityListBody, AppError> {
+    let page = audit::list(db, filter, page, audit::Total::Count).await?;
+    let users = audit::users_by_id(db, page.items.iter().filter_map(|item| item.user_id)).await?;
     let items = page
         .items
         .into_iter()
@@ -326,15 +339,12 @@ pub async fn activity_facets(State(state): State<AppState>, RawQuery(query): Raw
             return AppError::InvalidInput(errors.collect()).into_rest_response(Field::rest_name);
         }
     };
-    match facets_body(&state, &filter, limit).await {
-        Ok(body) => Json(body).into_response(),
-        Err(error) => error.into_rest_response(Field::rest_name),
-    }
+    respond(&state, Field::rest_name, async |db| facets_body(db, &filter, limit).await).await
 }
 
-async fn facets_body(state: &AppState, filter: &Filter, limit: audit::FacetLimit) -> Result<FacetsBody, AppError> {
-    let facets = audit::facets(&state.db, filter, limit).await?;
-    let users = audit::users_by_id(&state.db, facets.users.iter().map(|user| user.user_id)).await?;
+async fn facets_body(db: &Snapshot, filter: &Filter, limit: audit::FacetLimit) -> Result<FacetsBody, AppError> {
+    let facets = audit::facets(db, filter, limit).await?;
+    let users = audit::users_by_id(db, facets.users.iter().map(|user| user.user_id)).await?;
     Ok(FacetsBody {
         users: facets
             .users
@@ -372,20 +382,17 @@ pub async fn activity_insights(State(state): State<AppState>, RawQuery(query): R
         Ok(buckets) => buckets,
         Err(error) => return AppError::InvalidInput(vec![error]).into_rest_response(insights_field_name),
     };
-    match insights_body(&state, &filter, buckets).await {
-        Ok(body) => Json(body).into_response(),
-        Err(error) => error.into_rest_response(insights_field_name),
-    }
+    respond(&state, insights_field_name, async |db| insights_body(db, &filter, buckets).await).await
 }
 
 async fn insights_body(
-    state: &AppState,
+    db: &Snapshot,
     filter: &Filter,
     buckets: Option<Vec<audit::Bucket>>,
 ) -> Result<InsightsBody, AppError> {
-    let insights = audit::insights(&state.db, filter).await?;
+    let insights = audit::insights(db, filter).await?;
     let top_actor = match insights.top_actor {
-        Some(top) => audit::users_by_id(&state.db, [top.user_id])
+        Some(top) => audit::users_by_id(db, [top.user_id])
             .await?
             .remove(&top.user_id)
             .map(|user| TopActorBody { user: user.into(), action_count: top.action_count }),
@@ -399,7 +406,7 @@ async fn insights_body(
         actions_per_day: insights.actions_per_day.into_iter().map(Into::into).collect(),
         chart: match buckets {
             Some(buckets) => {
-                Some(audit::chart::chart(&state.db, filter, buckets).await?.into_iter().map(Into::into).collect())
+                Some(audit::chart::chart(db, filter, buckets).await?.into_iter().map(Into::into).collect())
             }
             None => None,
         },

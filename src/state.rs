@@ -76,7 +76,7 @@ impl AppState {
 
     pub fn with_limits(db: DatabaseConnection, limits: Limits) -> Self {
         AppState {
-            schema: graphql::build_schema(db.clone()),
+            schema: graphql::build_schema(),
             rate_limiter: limits.rate_limit_per_minute.map(|per_minute| Arc::new(RateLimiter::per_minute(per_minute))),
             availability: Availability::default(),
             limits: Arc::new(limits),

@@ -6,9 +6,10 @@
 //! the rollups' hours or quarter hours, where the rollups can answer; otherwise each row of the
 //! log finds its bucket among the spans.
 
+use super::Snapshot;
 use chrono::{Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta, Weekday};
 use migration::rollup::QUARTER_HOUR;
-use sea_orm::{DatabaseConnection, DbErr, FromQueryResult as _};
+use sea_orm::{DbErr, FromQueryResult as _};
 
 use super::rollup::chart::BucketRow;
 use super::sql::Sql;
@@ -114,14 +115,14 @@ fn month_end(day: NaiveDate, months: u32) -> Option<NaiveDate> {
 }
 
 /// Counts the actions in scope per bucket (buckets without actions stay at zero).
-pub async fn chart(db: &DatabaseConnection, filter: &Filter, buckets: Vec<Bucket>) -> Result<Vec<Bucket>, DbErr> {
+pub async fn chart(db: &Snapshot, filter: &Filter, buckets: Vec<Bucket>) -> Result<Vec<Bucket>, DbErr> {
     chart_by_path(db, filter, buckets, Path::Fastest).await
 }
 
 /// [`chart`], counted the way `path` says (tests compare the paths): buckets of whole days from
 /// the rollups when they can answer, hours and everything else from the log.
 pub async fn chart_by_path(
-    db: &DatabaseConnection,
+    db: &Snapshot,
     filter: &Filter,
     mut buckets: Vec<Bucket>,
     path: Path,
@@ -173,7 +174,7 @@ fn quarter_hour_spans(buckets: &[Bucket]) -> Option<Vec<(i64, i64)>> {
 }
 
 /// The counts per bucket from the log: each row finds its bucket among the spans.
-async fn plain(db: &DatabaseConnection, filter: &Filter, buckets: &[Bucket]) -> Result<Vec<BucketRow>, DbErr> {
+async fn plain(db: &Snapshot, filter: &Filter, buckets: &[Bucket]) -> Result<Vec<BucketRow>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     let spans: Vec<_> = buckets.iter().map(|bucket| (bucket.start, bucket.end)).collect();
     sql.push("WITH ")

@@ -6,10 +6,11 @@
 //! A cursor is opaque to clients: base64url of the position, `issued_at` exactly as the database
 //! orders it (on SQLite the stored text, however the writer formatted it) and the activity id.
 
+use super::Snapshot;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
-use sea_orm::{DatabaseConnection, DbBackend, DbErr, FromQueryResult};
+use sea_orm::{DbBackend, DbErr, FromQueryResult};
 
 use super::list::{ITEM_COLUMNS, count_by_path};
 use super::sql::Sql;
@@ -106,7 +107,7 @@ pub struct ConnectionPage {
 }
 
 /// The slice's rows of the filter's scope, in the list's order.
-pub async fn connection(db: &DatabaseConnection, filter: &Filter, slice: &Slice) -> Result<ConnectionPage, DbErr> {
+pub async fn connection(db: &Snapshot, filter: &Filter, slice: &Slice) -> Result<ConnectionPage, DbErr> {
     // Newest first for `first`, oldest first for `last` (then turned around): either way a walk
     // of `ix_transaction_issued_at_id` from the cursor that stops after `count + 1` rows, the
     // extra one saying whether there is more.
@@ -128,7 +129,7 @@ pub async fn connection(db: &DatabaseConnection, filter: &Filter, slice: &Slice)
 /// Whether anything lies on the other side of the cursor a slice starts from: newer than `after`
 /// for a newest-first slice, older than `before` for an oldest-first one.
 async fn beyond(
-    db: &DatabaseConnection,
+    db: &Snapshot,
     filter: &Filter,
     position: Option<&Position>,
     newest_first: bool,
@@ -139,14 +140,14 @@ async fn beyond(
 }
 
 /// The number of activities in the filter's scope (the connection's `totalCount`).
-pub async fn total_count(db: &DatabaseConnection, filter: &Filter) -> Result<i64, DbErr> {
+pub async fn total_count(db: &Snapshot, filter: &Filter) -> Result<i64, DbErr> {
     count_by_path(db, filter, Path::Fastest).await
 }
 
 /// Up to `limit` rows of the scope strictly after `after` and before `before` in the list's order,
 /// newest first or oldest first.
 async fn seek(
-    db: &DatabaseConnection,
+    db: &Snapshot,
     filter: &Filter,
     after: Option<&Position>,
     before: Option<&Position>,

@@ -7,7 +7,8 @@
 //! One grouped statement per facet, run side by side: from the rollups when they can answer the
 //! facet's scope (`rollup::facets`), otherwise from the log.
 
-use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
+use super::Snapshot;
+use sea_orm::{DbErr, FromQueryResult};
 
 use super::figures::{FacetLimit, Facets, UserCount, ValueCount};
 use super::sql::Sql;
@@ -15,17 +16,12 @@ use super::{Path, rollup};
 use crate::filter::Filter;
 
 /// The three facets of `filter`'s scope, each from the rollups when they can answer its scope.
-pub async fn facets(db: &DatabaseConnection, filter: &Filter, limit: FacetLimit) -> Result<Facets, DbErr> {
+pub async fn facets(db: &Snapshot, filter: &Filter, limit: FacetLimit) -> Result<Facets, DbErr> {
     facets_by_path(db, filter, limit, Path::Fastest).await
 }
 
 /// [`facets`], computed the way `path` says (tests compare the paths).
-pub async fn facets_by_path(
-    db: &DatabaseConnection,
-    filter: &Filter,
-    limit: FacetLimit,
-    path: Path,
-) -> Result<Facets, DbErr> {
+pub async fn facets_by_path(db: &Snapshot, filter: &Filter, limit: FacetLimit, path: Path) -> Result<Facets, DbErr> {
     let fast = |scope: &Filter| path == Path::Fastest && rollup::covers(scope);
     let users_scope = Filter { users: Vec::new(), ..filter.clone() };
     let actions_scope = Filter { actions: Vec::new(), ..filter.clone() };
@@ -57,7 +53,7 @@ pub async fn facets_by_path(
 
 /// The users facet from the log. Actions without a user cannot be chosen by user: the facet lists
 /// accounts only.
-async fn plain_users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -> Result<Vec<UserCount>, DbErr> {
+async fn plain_users(db: &Snapshot, scope: &Filter, limit: FacetLimit) -> Result<Vec<UserCount>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT t.user_id AS user_id, COUNT(*) AS count")
         .push_scope(scope)
@@ -68,7 +64,7 @@ async fn plain_users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit)
 
 /// The facet of `column` (`a.verb`, `a.object_type`) from the log.
 async fn plain_values(
-    db: &DatabaseConnection,
+    db: &Snapshot,
     column: &'static str,
     scope: &Filter,
     limit: FacetLimit,

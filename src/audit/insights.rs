@@ -9,7 +9,8 @@
 //! - `top_actor`: the user `k` with the most actions (`n`), ties to the smallest id;
 //! - `top_entity`: the object type `name` with the most actions (`n`), ties to the smallest name.
 
-use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
+use super::Snapshot;
+use sea_orm::{DbErr, FromQueryResult};
 
 use super::figures::{FigureRow, Insights, assemble};
 use super::sql::Sql;
@@ -19,12 +20,12 @@ use crate::filter::Filter;
 /// Computes every figure for `filter`, whose window must be closed (as [`Filter::parse`] makes it
 /// for [`crate::filter::Purpose::Insights`]): from the rollups when they can answer, otherwise
 /// (or when `path` says so) by the plain aggregate.
-pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insights, DbErr> {
+pub async fn insights(db: &Snapshot, filter: &Filter) -> Result<Insights, DbErr> {
     insights_by_path(db, filter, Path::Fastest).await
 }
 
 /// [`insights`], computed the way `path` says (tests compare the paths).
-pub async fn insights_by_path(db: &DatabaseConnection, filter: &Filter, path: Path) -> Result<Insights, DbErr> {
+pub async fn insights_by_path(db: &Snapshot, filter: &Filter, path: Path) -> Result<Insights, DbErr> {
     if path == Path::Fastest && rollup::covers_days(filter) {
         rollup::insights(db, filter).await
     } else {
@@ -33,7 +34,7 @@ pub async fn insights_by_path(db: &DatabaseConnection, filter: &Filter, path: Pa
 }
 
 /// The reference: every figure aggregated from the activities in scope.
-async fn plain(db: &DatabaseConnection, filter: &Filter) -> Result<Insights, DbErr> {
+async fn plain(db: &Snapshot, filter: &Filter) -> Result<Insights, DbErr> {
     let days = filter.days();
     let window_start = filter.utc_start().ok_or_else(|| DbErr::Custom("insights need a closed window".into()))?;
 

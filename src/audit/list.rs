@@ -1,7 +1,8 @@
 //! The activity list: one page of the activities in scope, newest first, with the total count.
 
+use super::Snapshot;
 use chrono::NaiveDateTime;
-use sea_orm::{DatabaseConnection, DbBackend, DbErr, FromQueryResult};
+use sea_orm::{DbBackend, DbErr, FromQueryResult};
 
 use super::Path;
 use super::rollup::{self, Seek};
@@ -101,18 +102,13 @@ const SEEK_FROM_ROW: i64 = 1_000;
 /// The count (unless skipped) and the page run side by side; the count reads the rollups when
 /// they can answer, and a deep page (or, on SQLite, any page under a `users` filter) is first
 /// located through them ([`rollup::seek`], [`rollup::seek_page`]).
-pub async fn list(
-    db: &DatabaseConnection,
-    filter: &Filter,
-    page: PageRequest,
-    total: Total,
-) -> Result<ActivityPage, DbErr> {
+pub async fn list(db: &Snapshot, filter: &Filter, page: PageRequest, total: Total) -> Result<ActivityPage, DbErr> {
     list_by_path(db, filter, page, total, Path::Fastest).await
 }
 
 /// The activities in the filter's scope: from the rollups when they can answer, otherwise (or
 /// when `path` says so) by `COUNT(*)` over the log.
-pub(super) async fn count_by_path(db: &DatabaseConnection, filter: &Filter, path: Path) -> Result<i64, DbErr> {
+pub(super) async fn count_by_path(db: &Snapshot, filter: &Filter, path: Path) -> Result<i64, DbErr> {
     if path == Path::Fastest && rollup::covers(filter) {
         return rollup::count(db, filter).await;
     }
@@ -124,7 +120,7 @@ pub(super) async fn count_by_path(db: &DatabaseConnection, filter: &Filter, path
 /// [`list`], computing its count and locating its page the way `path` says (tests compare the
 /// paths).
 pub async fn list_by_path(
-    db: &DatabaseConnection,
+    db: &Snapshot,
     filter: &Filter,
     page: PageRequest,
     total: Total,
@@ -172,7 +168,7 @@ pub async fn list_by_path(
 /// `size` activities of the scope issued in `[from, before)` (each bound if given), newest first,
 /// after skipping `skip`.
 async fn rows(
-    db: &DatabaseConnection,
+    db: &Snapshot,
     filter: &Filter,
     from: Option<NaiveDateTime>,
     before: Option<NaiveDateTime>,

@@ -1,5 +1,6 @@
-//! The audit queries, as plain async functions over a [`DatabaseConnection`]: the activity page
-//! ([`list`]) and the insights ([`insights`]). Both faces call these and nothing else touches SQL.
+//! The audit queries, as plain async functions over a request's [`Snapshot`] of the log: the
+//! activity page ([`list`]) and the insights ([`insights`]). Both faces call these and nothing
+//! else touches SQL.
 //! Counts (totals, the chart, the top figures, where a deep page starts) come from the
 //! trigger-maintained rollups ([`rollup`]); the rows themselves, and offsets the rollups cannot
 //! answer, come from the log.
@@ -16,11 +17,12 @@ pub mod figures;
 pub mod insights;
 pub mod list;
 pub mod rollup;
+mod snapshot;
 mod sql;
 
 use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 pub use chart::{Bucket, Interval, chart_by_path};
 pub use connection::{ConnectionPage, Position, Slice, connection, total_count};
@@ -29,6 +31,7 @@ pub use facets::{facets, facets_by_path};
 pub use figures::{DailyActions, FacetLimit, Facets, Insights, TopActor, TopEntityType, UserCount, ValueCount};
 pub use insights::{insights, insights_by_path};
 pub use list::{ActivityItem, ActivityPage, PageRequest, Total, list, list_by_path};
+pub use snapshot::Snapshot;
 
 /// How figures are computed, for tests that compare the paths ([`list`] and [`insights`] always
 /// take the fastest): [`Path::Fastest`] reads the trigger-maintained rollups wherever they
@@ -44,7 +47,7 @@ pub enum Path {
 /// The users with these ids, by id, in one statement (the DataLoader and REST both batch through
 /// here). Ids may repeat; ids without a row are simply absent: the account no longer exists.
 pub async fn users_by_id(
-    db: &DatabaseConnection,
+    db: &Snapshot,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<HashMap<i64, entity::users::Model>, DbErr> {
     let ids: BTreeSet<i64> = ids.into_iter().collect();

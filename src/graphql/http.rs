@@ -25,6 +25,7 @@ use super::limits::{self, Budget};
 use super::loader::UserLoader;
 use super::playground;
 use crate::admission;
+use crate::audit::Snapshot;
 use crate::auth::Admin;
 use crate::edge::OperationName;
 use crate::error::DatabaseAway;
@@ -188,12 +189,14 @@ async fn post_graphql(state: State<AppState>, Extension(admin): Extension<Admin>
 /// Runs one operation or a batch, with one budget, and answers in `media`.
 async fn execute(state: &AppState, admin: Admin, media: MediaType, batch: BatchRequest) -> Response {
     let budget = Budget::new();
+    // One state of the log for the whole request: a batch's operations agree with each other too.
+    let snapshot = Snapshot::new(&state.db);
     let mut names = Vec::new();
     let mut prepare = |request: async_graphql::Request| {
         if let Some(name) = &request.operation_name {
             names.push(name.clone());
         }
-        request.data(admin).data(UserLoader::for_request(state.db.clone())).data(budget.clone())
+        request.data(admin).data(snapshot.clone()).data(UserLoader::for_request(snapshot.clone())).data(budget.clone())
     };
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
@@ -204,7 +207,9 @@ async fn execute(state: &AppState, admin: Admin, media: MediaType, batch: BatchR
             if let Some(missing) = missing_query(&request) {
                 return request_error(media, StatusCode::BAD_REQUEST, missing);
             }
-            let (body, outcome) = render(state.schema.execute(request).await);
+            let response = state.schema.execute(request).await;
+            snapshot.finish().await;
+            let (body, outcome) = render(response);
             (body, vec![outcome])
         }
         BatchRequest::Batch(requests) => {
@@ -215,6 +220,7 @@ async fn execute(state: &AppState, admin: Admin, media: MediaType, batch: BatchR
                 BatchResponse::Single(response) => vec![response],
                 BatchResponse::Batch(responses) => responses,
             };
+            snapshot.finish().await;
             let (bodies, outcomes) = responses.into_iter().map(render).unzip();
             (Value::Array(bodies), outcomes)
         }

@@ -1,6 +1,6 @@
-//! What resolvers take from the context: the schema's database, and the request's user loader,
-//! which batches the user look-ups of one request into a single `WHERE id IN (…)` statement. A
-//! loader lives for one request only, so nothing cached leaks between callers.
+//! What resolvers take from the context: the request's snapshot of the log, and its user loader,
+//! which batches the user look-ups of one request into a single `WHERE id IN (…)` statement read
+//! from the same snapshot. Both live for one request only, so nothing cached leaks between callers.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,28 +8,28 @@ use std::time::Duration;
 
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DbErr;
 
 use super::error::ResolverResult;
-use crate::audit;
+use crate::audit::{self, Snapshot};
 
 pub struct UserLoader {
-    db: DatabaseConnection,
+    db: Snapshot,
 }
 
 impl UserLoader {
     /// A loader for one request. Its cache lives as long as the request, so a user seen on the
     /// page and again as the top actor is read once, and nothing leaks between callers.
-    pub fn for_request(db: DatabaseConnection) -> DataLoader<UserLoader, HashMapCache> {
+    pub fn for_request(db: Snapshot) -> DataLoader<UserLoader, HashMapCache> {
         // No batching delay: the page's users are fetched in one explicit batch (see
         // `Query::activity`), so waiting 1 ms for more keys would only add latency.
         DataLoader::with_cache(UserLoader { db }, tokio::spawn, HashMapCache::default()).delay(Duration::ZERO)
     }
 }
 
-/// The schema's database, for resolvers.
-pub fn database<'a>(ctx: &Context<'a>) -> ResolverResult<&'a DatabaseConnection> {
-    Ok(ctx.data::<DatabaseConnection>().map_err(|_| DbErr::Custom("no database on the schema".into()))?)
+/// The request's snapshot of the log, attached by the HTTP handler.
+pub fn database<'a>(ctx: &Context<'a>) -> ResolverResult<&'a Snapshot> {
+    Ok(ctx.data::<Snapshot>().map_err(|_| DbErr::Custom("no snapshot on the request".into()))?)
 }
 
 /// The request's loader, attached by the HTTP handler.

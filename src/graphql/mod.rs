@@ -2,8 +2,8 @@
 //!
 //! Shape and data are kept apart: [`schema_builder`] declares the types and
 //! limits, [`export_sdl`] prints `schema.graphql` without any database, and [`build_schema`] adds
-//! the connection and the request limits ([`limits`]). [`http`] is the HTTP handler; it attaches a
-//! fresh [`loader::UserLoader`] to each request.
+//! the request limits ([`limits`]). [`http`] is the HTTP handler; it attaches the request's
+//! [`crate::audit::Snapshot`] of the log and a fresh [`loader::UserLoader`] over it to each request.
 
 mod error;
 pub mod http;
@@ -16,7 +16,6 @@ mod types;
 
 use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
 use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
-use sea_orm::DatabaseConnection;
 
 pub use query::Query;
 
@@ -41,14 +40,14 @@ pub fn export_sdl() -> String {
 /// does not know).
 const PERSISTED_QUERIES: usize = 1_000;
 
-/// The executable schema over `db`, with the request limits and automatic persisted queries.
-pub fn build_schema(db: DatabaseConnection) -> AuditSchema {
+/// The executable schema, with the request limits and automatic persisted queries. Each request
+/// brings its own snapshot of the database ([`http`]).
+pub fn build_schema() -> AuditSchema {
     // The limits come first: they check a query's text before the persisted-query extension
     // parses it.
     schema_builder()
         .extension(limits::RequestLimits)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)))
         .extension(introspection::SchemaDescription)
-        .data(db)
         .finish()
 }

@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod common;
 mod connection;
+mod consistency;
 mod edge;
 mod graphql;
 mod graphql_http;

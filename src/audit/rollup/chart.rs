@@ -2,8 +2,9 @@
 //! the daily counts the insights' chart computes ([`super::local_days`]) in the same statement,
 //! through a map of day indexes to bucket indexes. Shorter buckets (hours) are read span by span.
 
+use crate::audit::Snapshot;
 use migration::rollup::{Grain, HOUR};
-use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
+use sea_orm::{DbErr, FromQueryResult};
 
 use super::cover::Range;
 use super::local_days::{boundaries, push_day_counts};
@@ -20,7 +21,7 @@ pub(crate) struct BucketRow {
 /// `(bucket, actions, system actions)` rows for a window whose local day `k` belongs to bucket
 /// `bucket_of_day[k]`; buckets without actions have no row.
 pub(crate) async fn day_buckets(
-    db: &DatabaseConnection,
+    db: &Snapshot,
     filter: &Filter,
     bucket_of_day: &[i64],
 ) -> Result<Vec<BucketRow>, DbErr> {
@@ -47,7 +48,7 @@ pub(crate) async fn day_buckets(
 /// every span is whole hours (a table without quarter hours has the log's rows of the window
 /// instead); buckets without actions have no row.
 pub(crate) async fn span_buckets(
-    db: &DatabaseConnection,
+    db: &Snapshot,
     filter: &Filter,
     spans: &[(i64, i64)],
 ) -> Result<Vec<BucketRow>, DbErr> {

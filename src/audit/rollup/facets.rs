@@ -3,8 +3,9 @@
 //! the ragged ends), users from the per-user tables. Each takes the scope its caller gives it: the
 //! filter without the facet's own field.
 
+use crate::audit::Snapshot;
 use migration::rollup::Rollup;
-use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
+use sea_orm::{DbErr, FromQueryResult};
 
 use super::cover::{Window, signed_cover};
 use super::insights::push_entity_counts;
@@ -14,7 +15,7 @@ use crate::audit::sql::Sql;
 use crate::filter::Filter;
 
 /// The users facet over `scope` (which has no `users` filter).
-pub async fn users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -> Result<Vec<UserCount>, DbErr> {
+pub async fn users(db: &Snapshot, scope: &Filter, limit: FacetLimit) -> Result<Vec<UserCount>, DbErr> {
     let mut sql = rollup_sql(db).await?;
     let cover = signed_cover(Window::of(scope));
     sql.push("SELECT r.user_id AS user_id, CAST(SUM(r.n) AS BIGINT) AS count FROM (")
@@ -29,7 +30,7 @@ pub async fn users(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -
 }
 
 /// The verbs facet over `scope` (which has no `actions` filter).
-pub async fn actions(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit) -> Result<Vec<ValueCount>, DbErr> {
+pub async fn actions(db: &Snapshot, scope: &Filter, limit: FacetLimit) -> Result<Vec<ValueCount>, DbErr> {
     let source = Source::of(scope);
     let mut sql = rollup_sql(db).await?;
     let byte_order = sql.dialect.byte_order();
@@ -52,11 +53,7 @@ pub async fn actions(db: &DatabaseConnection, scope: &Filter, limit: FacetLimit)
 }
 
 /// The object types facet over `scope` (which has no `object_types` filter).
-pub async fn object_types(
-    db: &DatabaseConnection,
-    scope: &Filter,
-    limit: FacetLimit,
-) -> Result<Vec<ValueCount>, DbErr> {
+pub async fn object_types(db: &Snapshot, scope: &Filter, limit: FacetLimit) -> Result<Vec<ValueCount>, DbErr> {
     let mut sql = rollup_sql(db).await?;
     let byte_order = sql.dialect.byte_order();
     sql.push("SELECT e.object_type AS value, CAST(SUM(e.n) AS BIGINT) AS count FROM (");
@@ -68,6 +65,6 @@ pub async fn object_types(
     values(db, sql).await
 }
 
-async fn values(db: &DatabaseConnection, sql: Sql) -> Result<Vec<ValueCount>, DbErr> {
+async fn values(db: &Snapshot, sql: Sql) -> Result<Vec<ValueCount>, DbErr> {
     ValueCount::find_by_statement(sql.into_statement()).all(db).await
 }

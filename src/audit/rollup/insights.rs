@@ -1,7 +1,8 @@
 //! Every insights figure from the rollups, in one statement, in the row shape the plain path uses.
 
+use crate::audit::Snapshot;
 use migration::rollup::Rollup;
-use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
+use sea_orm::{DbErr, FromQueryResult};
 
 use super::cover::{Window, signed_cover};
 use super::local_days::{boundaries, push_day_counts};
@@ -17,7 +18,7 @@ use crate::filter::Filter;
 /// - the actors from `audit_rollup_actor` (`audit_rollup_user` under an `actions` filter);
 /// - the top entity type from `audit_rollup_entity`, or under a `users` filter from
 ///   `audit_rollup_user_entity` for whole days plus those users' own rows at the ragged ends.
-pub async fn insights(db: &DatabaseConnection, filter: &Filter) -> Result<Insights, DbErr> {
+pub async fn insights(db: &Snapshot, filter: &Filter) -> Result<Insights, DbErr> {
     let days = filter.days();
     let boundaries = boundaries(filter).ok_or_else(|| DbErr::Custom("insights need quarter-hour days".into()))?;
     let day_count = i64::try_from(days.len()).map_err(|_| DbErr::Custom("window too long".into()))?;

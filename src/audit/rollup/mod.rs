@@ -38,7 +38,7 @@ mod seek;
 
 pub use cover::{Range, Window, cover};
 pub use insights::insights;
-pub use scope::{count, one_pending_check};
+pub use scope::count;
 pub use seek::{Seek, seek, seek_page};
 
 use migration::rollup::QUARTER_HOUR;

@@ -1,12 +1,9 @@
 //! The SQL that reads the rollups under the filter: which table, the ranges of a cover, and the
 //! filter's conditions on rollup rows.
 
-use std::future::Future;
-use std::sync::Arc;
-
+use crate::audit::Snapshot;
 use migration::rollup::{Grain, Rollup};
-use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
-use tokio::sync::OnceCell;
+use sea_orm::{DbErr, FromQueryResult};
 
 use super::cover::{Range, SignedCover, Window, signed_cover};
 use super::seek::instant;
@@ -239,24 +236,12 @@ struct Pending {
     pending: bool,
 }
 
-tokio::task_local! {
-    /// Per request (see [`one_pending_check`]): whether the deltas had rows at its first rollup
-    /// read. A cell that concurrent reads of one request (GraphQL resolves fields together) share.
-    static PENDING: Arc<OnceCell<bool>>;
-}
-
-/// Runs `request` with one check for pending deltas shared by all its rollup reads (a dashboard
-/// reads the rollups twice). Outside it, each read checks for itself.
-pub async fn one_pending_check<F: Future>(request: F) -> F::Output {
-    PENDING.scope(Arc::new(OnceCell::new()), request).await
-}
-
 /// A statement writer for a rollup read, which adds the pending deltas only when there are any.
-/// Reading them costs even when there are none (PostgreSQL plans the union arms, 1.4 ms for a
-/// year's insights, and runs every row through them: 12 ms became 16). If the check sees none,
-/// every delta committed before it is already in the tables, which a later statement reads;
-/// deltas committed after it belong to a write that finished after the request began.
-pub(super) async fn rollup_sql(db: &DatabaseConnection) -> Result<Sql, DbErr> {
+/// Reading them costs even when there are none (PostgreSQL plans the union arms and runs every row
+/// through them; BENCHMARKS.md has what that costs). The snapshot looks once per
+/// request (a dashboard reads the rollups twice), and what it saw holds for all its statements: if
+/// there were none, every delta of its state of the log is already in the tables.
+pub(super) async fn rollup_sql(db: &Snapshot) -> Result<Sql, DbErr> {
     let backend = db.get_database_backend();
     let check = || async move {
         let statement = sea_orm::Statement::from_string(
@@ -266,10 +251,7 @@ pub(super) async fn rollup_sql(db: &DatabaseConnection) -> Result<Sql, DbErr> {
         Ok::<bool, DbErr>(Pending::find_by_statement(statement).one(db).await?.is_none_or(|row| row.pending))
     };
     let mut sql = Sql::new(backend);
-    sql.with_pending = match PENDING.try_with(Arc::clone) {
-        Ok(known) => *known.get_or_try_init(check).await?,
-        Err(_) => check().await?,
-    };
+    sql.with_pending = db.pending_deltas(check).await?;
     Ok(sql)
 }
 
@@ -286,7 +268,7 @@ struct Count {
 /// costs, so it is the read that the look's round trip weighed on most. (Unless part of the cover
 /// is counted from the log: a `users` and an `actions` filter on a window with ragged ends. The
 /// log holds the deltas of those ranges already, so the deltas are read by bucket as elsewhere.)
-pub async fn count(db: &DatabaseConnection, filter: &Filter) -> Result<i64, DbErr> {
+pub async fn count(db: &Snapshot, filter: &Filter) -> Result<i64, DbErr> {
     let source = Source::of(filter);
     let cover = signed_cover(Window::of(filter));
     let table = source.table(filter);

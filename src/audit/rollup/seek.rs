@@ -1,9 +1,10 @@
 //! Deep pages: where the row `skip` rows into the scope is, found by walking the rollups' counts
 //! instead of stepping over every skipped row.
 
+use crate::audit::Snapshot;
 use chrono::{DateTime, NaiveDateTime};
 use migration::rollup::Grain;
-use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
+use sea_orm::{DbErr, FromQueryResult};
 
 use super::cover::{Range, SignedCover, Window, bucket_end, cover};
 use super::scope::{Source, rollup_sql};
@@ -26,7 +27,7 @@ struct Segment {
 }
 
 /// The non-empty buckets of `ranges` in the filter's scope with their counts, newest first.
-async fn segments(db: &DatabaseConnection, filter: &Filter, ranges: &[Range]) -> Result<Vec<Segment>, DbErr> {
+async fn segments(db: &Snapshot, filter: &Filter, ranges: &[Range]) -> Result<Vec<Segment>, DbErr> {
     let mut sql = rollup_sql(db).await?;
     sql.push("SELECT CAST(r.grain AS BIGINT) AS grain, r.bucket AS bucket, CAST(SUM(r.n) AS BIGINT) AS n")
         .push_rollup_scope(Source::of(filter), filter, &SignedCover::of(ranges.to_vec()))?
@@ -61,7 +62,7 @@ pub(super) fn instant(seconds: i64) -> Result<NaiveDateTime, DbErr> {
 /// days, holding the page's first and last rows, found by walking the rollup counts (two small
 /// statements for a page inside one month). Bounding the page query by it on both sides means a
 /// planner reads a day or two of rows, whichever index it picks.
-pub async fn seek_page(db: &DatabaseConnection, filter: &Filter, skip: i64, size: i64) -> Result<Seek, DbErr> {
+pub async fn seek_page(db: &Snapshot, filter: &Filter, skip: i64, size: i64) -> Result<Seek, DbErr> {
     let window = Window::of(filter);
     let mut ranges = cover(window, Grain::Month);
     let mut skip = skip;
@@ -100,7 +101,7 @@ pub async fn seek_page(db: &DatabaseConnection, filter: &Filter, skip: i64, size
 /// Finds the quarter hour holding the `skip`-th row of the scope by walking the rollups' counts
 /// newest first, from months down to days down to quarter hours: at most three small statements
 /// instead of stepping over `skip` rows.
-pub async fn seek(db: &DatabaseConnection, filter: &Filter, skip: i64) -> Result<Seek, DbErr> {
+pub async fn seek(db: &Snapshot, filter: &Filter, skip: i64) -> Result<Seek, DbErr> {
     let window = Window::of(filter);
     let mut ranges = cover(window, Grain::Month);
     let mut skip = skip;
