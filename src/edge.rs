@@ -1,6 +1,7 @@
 //! What every response passes through on its way out, whatever produced it: the access log that
 //! says who read the audit log, and a JSON body for every error the gateway produces itself
-//! (404, 405, 413, 504, a panic's 500), in the shape of the face that was asked.
+//! (404, 405, 413, 504, a panic's 500), in the shape of the face that was asked. (hyper's own
+//! answers to requests it cannot parse get theirs in `server`, from [`unparsed_request_body`].)
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -67,6 +68,12 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body.to_string()))
+}
+
+/// The body of an error response hyper writes by itself, for a request it could not even parse
+/// (so there is no path to choose a face by): REST's shape, like most of the API.
+pub fn unparsed_request_body(status: StatusCode) -> String {
+    json!({ "detail": describe(status).0 }).to_string()
 }
 
 /// The message and GraphQL code of a status the gateway produced without a body.

@@ -137,6 +137,25 @@ impl FieldError {
             ..Self::new(field, format!("ensure this value has at most {limit} items"), "value_error.list.max_items")
         }
     }
+    /// pydantic's wording for a string longer than the column that stores it.
+    pub fn too_long(field: Field, limit: usize) -> Self {
+        FieldError {
+            limit: Some(limit as i64),
+            ..Self::new(
+                field,
+                format!("ensure this value has at most {limit} characters"),
+                "value_error.any_str.max_length",
+            )
+        }
+    }
+    /// Text no database column can hold (PostgreSQL refuses the byte in any string).
+    pub fn nul_character(field: Field) -> Self {
+        Self::new(field, "value must not contain a NUL character", "value_error.str.nul")
+    }
+    /// A query-string value whose bytes are not UTF-8.
+    pub fn not_utf8(field: Field) -> Self {
+        Self::new(field, "value is not valid UTF-8", "type_error.str")
+    }
     /// A rule across fields, reported on the later one.
     pub fn rule(field: Field, msg: impl Into<String>) -> Self {
         Self::new(field, msg, "value_error")
@@ -201,6 +220,18 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
+/// Text the database can compare with a `VARCHAR(255)` column: no NUL (PostgreSQL refuses the byte
+/// in any string, and SQLite's C strings end there) and at most [`MAX_TEXT_CHARS`] characters.
+fn check_text(field: Field, value: &str) -> Result<(), FieldError> {
+    if value.contains('\0') {
+        Err(FieldError::nul_character(field))
+    } else if value.chars().count() > MAX_TEXT_CHARS {
+        Err(FieldError::too_long(field, MAX_TEXT_CHARS))
+    } else {
+        Ok(())
+    }
+}
+
 /// Stored timestamps are compared as text on SQLite, which needs four-digit years at both ends of
 /// a window even after the offset moves it by up to 14 hours.
 fn supported(day: NaiveDate) -> bool {
@@ -211,6 +242,9 @@ fn supported(day: NaiveDate) -> bool {
 pub const MAX_OFFSET_MINUTES: i64 = 840;
 /// Longest list accepted for `users`, `actions` or `object_types`.
 pub const MAX_LIST_ITEMS: usize = 1000;
+/// Longest `actions` or `object_types` value, in characters: the columns they are compared with
+/// hold at most this many, so a longer value can match nothing.
+pub const MAX_TEXT_CHARS: usize = 255;
 /// Longest explicit insights range, in days (ten years).
 pub const MAX_INSIGHTS_DAYS: i64 = 3660;
 
@@ -288,6 +322,9 @@ impl Filter {
         }
         if input.object_types.len() > MAX_LIST_ITEMS {
             errors.push(FieldError::too_many_items(Field::ObjectTypes, MAX_LIST_ITEMS));
+        }
+        for (field, values) in [(Field::Actions, &input.actions), (Field::ObjectTypes, &input.object_types)] {
+            errors.extend(values.iter().find_map(|value| check_text(field, value).err()));
         }
         let offset_minutes = input.offset.unwrap_or(Self::DEFAULT_OFFSET_MINUTES);
         if let Err(error) =
@@ -631,6 +668,27 @@ mod tests {
         let input = FilterInput { users: (0..1001).collect(), ..Default::default() };
         let errors = Filter::parse(input, Purpose::List, at("2026-06-11 03:00")).expect_err("too many");
         assert_eq!(errors, vec![FieldError::too_many_items(Field::Users, 1000)]);
+    }
+
+    #[test]
+    fn text_the_database_cannot_compare_is_rejected_naming_its_field() {
+        let input = |actions: &[&str], object_types: &[&str]| FilterInput {
+            actions: actions.iter().map(|a| a.to_string()).collect(),
+            object_types: object_types.iter().map(|o| o.to_string()).collect(),
+            ..Default::default()
+        };
+        let parse = |input| Filter::parse(input, Purpose::List, at("2026-06-11 03:00"));
+        assert_eq!(parse(input(&["\0"], &[])), Err(vec![FieldError::nul_character(Field::Actions)]));
+        assert_eq!(
+            parse(input(&["update"], &["Data\0store"])),
+            Err(vec![FieldError::nul_character(Field::ObjectTypes)])
+        );
+        // 255 characters (multi-byte ones count once) fit a column; 256 do not.
+        let longest = "é".repeat(255);
+        assert!(parse(input(&[&longest], &[&longest])).is_ok());
+        let errors = parse(input(&[&format!("{longest}x")], &[])).expect_err("too long");
+        assert_eq!(errors, vec![FieldError::too_long(Field::Actions, 255)]);
+        assert_eq!(errors[0].msg, "ensure this value has at most 255 characters");
     }
 
     #[test]

@@ -34,23 +34,52 @@ fn insights_field_name(field: Field) -> &'static str {
     }
 }
 
-/// The decoded query string: every `key=value` pair, in order.
-struct Params(Vec<(String, String)>);
+/// The decoded query string: every `key=value` pair, in order, and the keys of values whose
+/// bytes were not UTF-8 (those are kept with replacement characters).
+struct Params {
+    pairs: Vec<(String, String)>,
+    not_utf8: Vec<String>,
+}
 
 impl Params {
     fn new(query: Option<String>) -> Self {
-        let pairs = form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
-        Params(pairs)
+        let mut params = Params { pairs: Vec::new(), not_utf8: Vec::new() };
+        let query = query.unwrap_or_default();
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let (key, _) = decode_component(key);
+            let (value, utf8) = decode_component(value);
+            if !utf8 {
+                params.not_utf8.push(key.clone());
+            }
+            params.pairs.push((key, value));
+        }
+        params
+    }
+
+    /// Whether some value of `key` was not UTF-8.
+    fn has_invalid_utf8(&self, key: &str) -> bool {
+        self.not_utf8.iter().any(|k| k == key)
     }
 
     /// Every value of a repeated key.
     fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> {
-        self.0.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.pairs.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// A single-valued key; the last one wins when it is repeated.
     fn last<'a>(&'a self, key: &'a str) -> Option<&'a str> {
         self.all(key).last()
+    }
+}
+
+/// One component of `application/x-www-form-urlencoded` (`+` is a space, `%XX` a byte), and
+/// whether its bytes were UTF-8.
+fn decode_component(text: &str) -> (String, bool) {
+    let bytes: Vec<u8> = percent_encoding::percent_decode(text.replace('+', " ").as_bytes()).collect();
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, true),
+        Err(error) => (String::from_utf8_lossy(error.as_bytes()).into_owned(), false),
     }
 }
 
@@ -95,11 +124,21 @@ fn optional<T>(
 fn filter_input(params: &Params, end_key: &str) -> FilterInput {
     let mut errors = Errors::default();
     let users: Result<Vec<i64>, FieldError> = params.all("users").map(|u| parse_int(Field::Users, u)).collect();
+    // Text lists go to the database as they are: bytes that are not UTF-8 cannot be compared.
+    let mut text_list = |key: &str, field: Field| {
+        if params.has_invalid_utf8(key) {
+            errors.0.push(FieldError::not_utf8(field));
+            return Vec::new();
+        }
+        params.all(key).map(str::to_owned).collect()
+    };
+    let actions = text_list("actions", Field::Actions);
+    let object_types = text_list("object_types", Field::ObjectTypes);
     let errors = &mut errors;
     FilterInput {
         users: errors.take(users).unwrap_or_default(),
-        actions: params.all("actions").map(str::to_owned).collect(),
-        object_types: params.all("object_types").map(str::to_owned).collect(),
+        actions,
+        object_types,
         start_date: optional(errors, params, "start_date", |t| parse_date(Field::StartDate, t)),
         end_date: optional(errors, params, end_key, |t| parse_date(Field::EndDate, t)),
         timeframe: optional(errors, params, "timeframe", |t| {

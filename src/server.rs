@@ -1,9 +1,13 @@
 //! Serving a router over TCP with the connection limits axum's `serve` does not offer: a
 //! header-read timeout (hyper's), an idle timeout on the socket itself (`tokio-io-timeout`), and a
-//! graceful shutdown on SIGTERM or SIGINT that lets in-flight requests finish, up to a bound.
+//! graceful shutdown on SIGTERM or SIGINT that lets in-flight requests finish, up to a bound;
+//! and JSON bodies for the answers hyper writes by itself to requests it cannot parse.
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::Router;
@@ -12,10 +16,12 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 
+use crate::edge;
 use crate::state::Limits;
 
 /// How long to wait after a failed `accept` (typically: out of file descriptors) before trying
@@ -56,7 +62,7 @@ pub async fn serve(
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
-            .serve_connection(TokioIo::new(Box::pin(stream)), service);
+            .serve_connection(TokioIo::new(JsonParseErrors::new(Box::pin(stream))), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
@@ -96,5 +102,123 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => tracing::info!("SIGINT received"),
         () = terminate => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// A connection's stream that gives hyper's own error answers a JSON body. hyper answers a
+/// request it cannot parse (400; a URI over 64 KiB: 414; a head past its buffer: 431) before any
+/// service sees it, with an empty body and no content type. Such an answer is written at the start
+/// of a response (and is the connection's last), so its head is recognised there and replaced by
+/// the same status with a JSON body, like every other error the gateway produces.
+struct JsonParseErrors<S> {
+    inner: S,
+    /// The replacement being written, and how much of it is written.
+    replacement: Option<(Vec<u8>, usize)>,
+}
+
+impl<S: AsyncWrite + Unpin> JsonParseErrors<S> {
+    fn new(inner: S) -> Self {
+        JsonParseErrors { inner, replacement: None }
+    }
+
+    /// Writes what is left of the replacement.
+    fn poll_replacement(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while let Some((bytes, written)) = &mut self.replacement {
+            if *written == bytes.len() {
+                self.replacement = None;
+                break;
+            }
+            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &bytes[*written..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            *written += n;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The answer to write instead of `head`, when `head` is the whole of one of hyper's bodiless
+/// parse-error answers: the same status line and headers, with a JSON body.
+fn replace_parse_error(head: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(head).ok()?;
+    let rest = text.strip_prefix("HTTP/1.1 ")?;
+    let status = axum::http::StatusCode::from_bytes(rest.get(..3)?.as_bytes()).ok()?;
+    let parse_error = [400, 414, 431].contains(&status.as_u16());
+    let (status_line, headers) = text.strip_suffix("\r\n\r\n")?.split_once("\r\n").unwrap_or((text, ""));
+    let headers: Vec<&str> = headers.split("\r\n").filter(|line| !line.is_empty()).collect();
+    let bodiless = headers.iter().any(|line| line.eq_ignore_ascii_case("content-length: 0"));
+    if !(parse_error && bodiless) {
+        return None;
+    }
+    let body = edge::unparsed_request_body(status);
+    let mut answer = format!("{status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n", body.len());
+    for line in headers.into_iter().filter(|line| !line.to_ascii_lowercase().starts_with("content-length:")) {
+        answer.push_str(line);
+        answer.push_str("\r\n");
+    }
+    answer.push_str("\r\n");
+    answer.push_str(&body);
+    Some(answer.into_bytes())
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for JsonParseErrors<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        ready!(self.poll_replacement(cx))?;
+        if let Some(replacement) = replace_parse_error(buf) {
+            self.replacement = Some((replacement, 0));
+            // The head counts as written; the replacement goes out now or with the next flush.
+            let _ = self.poll_replacement(cx)?;
+            return Poll::Ready(Ok(buf.len()));
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_replacement(cx))?;
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_replacement(cx))?;
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    /// No: hyper then writes each answer as one buffer, whose head this can recognise whole.
+    fn is_write_vectored(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hypers_bodiless_parse_errors_get_a_json_body_and_nothing_else_changes() {
+        let head = b"HTTP/1.1 414 URI Too Long\r\ncontent-length: 0\r\ndate: Thu, 03 Dec 2026 09:00:00 GMT\r\n\r\n";
+        let answer = String::from_utf8(replace_parse_error(head).expect("replaced")).expect("text");
+        let body = r#"{"detail":"URI Too Long"}"#;
+        assert_eq!(
+            answer,
+            format!(
+                "HTTP/1.1 414 URI Too Long\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                 date: Thu, 03 Dec 2026 09:00:00 GMT\r\n\r\n{body}",
+                body.len()
+            )
+        );
+        // The gateway's own answers (with a body), other statuses, and partial heads stay as they are.
+        assert!(replace_parse_error(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 12\r\n\r\n").is_none());
+        assert!(replace_parse_error(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").is_none());
+        assert!(
+            replace_parse_error(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n").is_none()
+        );
+        assert!(replace_parse_error(b"{\"detail\": \"HTTP/1.1 400\"}").is_none());
     }
 }

@@ -5,6 +5,7 @@
 //! the request limits ([`limits`]). [`http`] is the HTTP handler; it attaches the request's
 //! [`crate::audit::Snapshot`] of the log and a fresh [`loader::UserLoader`] over it to each request.
 
+mod coercion;
 mod error;
 pub mod http;
 mod introspection;
@@ -47,6 +48,7 @@ pub fn build_schema() -> AuditSchema {
     // parses it.
     schema_builder()
         .extension(limits::RequestLimits)
+        .extension(coercion::StrictCoercion)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)))
         .extension(introspection::SchemaDescription)
         .finish()

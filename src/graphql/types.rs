@@ -42,6 +42,11 @@ impl ScalarType for Date {
         }
     }
 
+    /// Only strings: another literal (`1`, `DAY`) is refused by validation, as the client's.
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(_))
+    }
+
     fn to_value(&self) -> Value {
         Value::String(self.0.clone())
     }
@@ -65,6 +70,10 @@ impl ScalarType for DateTime {
                 .map_err(|_| InputValueError::custom("invalid RFC 3339 date-time")),
             _ => Err(InputValueError::expected_type(value)),
         }
+    }
+
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(_))
     }
 
     fn to_value(&self) -> Value {

@@ -2,6 +2,7 @@
 //! `cargo test` runs them on SQLite; with `TEST_DATABASE_URL=postgres://…` on PostgreSQL.
 
 mod auth;
+mod bad_input;
 mod cli;
 mod common;
 mod connection;
