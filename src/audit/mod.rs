@@ -26,12 +26,12 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 pub use chart::{Bucket, Interval, chart_by_path};
 pub use connection::{ConnectionPage, Position, Slice, connection, total_count};
-pub use cost::{Work, cost};
+pub use cost::{Estimate, Work};
 pub use facets::{facets, facets_by_path};
 pub use figures::{DailyActions, FacetLimit, Facets, Insights, TopActor, TopEntityType, UserCount, ValueCount};
 pub use insights::{insights, insights_by_path};
 pub use list::{ActivityItem, ActivityPage, PageRequest, Total, list, list_by_path};
-pub use snapshot::Snapshot;
+pub use snapshot::{Snapshot, WeakSnapshot};
 
 /// How figures are computed, for tests that compare the paths ([`list`] and [`insights`] always
 /// take the fastest): [`Path::Fastest`] reads the trigger-maintained rollups wherever they

@@ -14,7 +14,7 @@
 //! pending deltas ([`Snapshot::pending_deltas`]): within one snapshot the answer cannot change.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, IsolationLevel,
@@ -23,9 +23,22 @@ use sea_orm::{
 use tokio::sync::OnceCell;
 
 /// A consistent read of the audit database for one request. Cheap to clone: clones share the
-/// transaction (the request's DataLoader holds one).
+/// transaction.
 #[derive(Clone)]
 pub struct Snapshot(Arc<Inner>);
+
+/// A handle on a [`Snapshot`] that does not keep it open: the request's DataLoader holds one, so
+/// its batch tasks (which may outlive a response by a moment) never keep the transaction from
+/// [`Snapshot::finish`].
+#[derive(Clone)]
+pub struct WeakSnapshot(Weak<Inner>);
+
+impl WeakSnapshot {
+    /// The snapshot, while its request holds it.
+    pub fn upgrade(&self) -> Option<Snapshot> {
+        self.0.upgrade().map(Snapshot)
+    }
+}
 
 struct Inner {
     db: DatabaseConnection,
@@ -38,6 +51,10 @@ impl Snapshot {
     /// A snapshot of `db` that begins with its first statement.
     pub fn new(db: &DatabaseConnection) -> Self {
         Snapshot(Arc::new(Inner { db: db.clone(), transaction: OnceCell::new(), pending: OnceCell::new() }))
+    }
+
+    pub fn downgrade(&self) -> WeakSnapshot {
+        WeakSnapshot(Arc::downgrade(&self.0))
     }
 
     /// Which database the snapshot reads (without beginning it).
@@ -58,11 +75,14 @@ impl Snapshot {
         self.0.pending.get_or_try_init(check).await.copied()
     }
 
-    /// Ends the read. A snapshot dropped without this rolls back when its connection returns to
-    /// the pool, which is as good for a read-only transaction; this returns the connection clean
-    /// at once. Nothing to do when no statement ran, or when a clone still holds it.
+    /// Ends the read and returns its connection to the pool at once. (A snapshot dropped without
+    /// this rolls back when its connection is returned, which needs the runtime to get to it.)
+    /// Nothing to do when no statement ran; a clone that still holds it ends it when dropped.
     pub async fn finish(self) {
-        let Ok(inner) = Arc::try_unwrap(self.0) else { return };
+        let Ok(inner) = Arc::try_unwrap(self.0) else {
+            tracing::debug!("a read snapshot outlived its request");
+            return;
+        };
         if let Some(transaction) = inner.transaction.into_inner()
             && let Err(error) = transaction.commit().await
         {

@@ -196,7 +196,7 @@ async fn execute(state: &AppState, admin: Admin, media: MediaType, batch: BatchR
         if let Some(name) = &request.operation_name {
             names.push(name.clone());
         }
-        request.data(admin).data(snapshot.clone()).data(UserLoader::for_request(snapshot.clone())).data(budget.clone())
+        request.data(admin).data(snapshot.clone()).data(UserLoader::for_request(&snapshot)).data(budget.clone())
     };
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),

@@ -12,11 +12,12 @@
 //!    level multiplies the answer, and graphql-js's `getIntrospectionQuery()`, with every option,
 //!    needs three. This, not a depth limit, is what keeps introspection cheap, so the standard
 //!    query is never refused.
-//! 3. **Before validation and execution**: the database work the operation asks for, estimated by
-//!    [`audit::cost`] for each `activityInsights`, counted `activity` or `activityConnection`
-//!    and page, summed over
-//!    aliases and fragments, must fit in what is left of the HTTP request's [`Budget`]
-//!    ([`REQUEST_BUDGET`], shared by the operations of a batch).
+//! 3. **Before validation and execution**: the database work the operation asks for must fit in
+//!    what is left of the HTTP request's [`Budget`] ([`REQUEST_BUDGET`], shared by the operations
+//!    of a batch). Every field of `Query` and `ActivityInsights` declares its work
+//!    ([`declared_work`]; a test fails for one that does not), summed over aliases and fragments
+//!    and priced by [`audit::cost`]: from the window where the rollups answer, from the rows the
+//!    log holds in the window where it is read row by row.
 //!
 //! Every refusal is `BAD_USER_INPUT` with `extensions.limit` naming the limit.
 
@@ -28,9 +29,12 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet};
 use async_graphql::{InputType, Name, Request, ServerError, ServerResult, Value, Variables};
 
+use sea_orm::DbErr;
+
 use super::query::parse_filter;
 use super::types::{ActivityFilter, PageInput};
-use crate::audit::{self, PageRequest, Work};
+use crate::audit::{self, PageRequest, Snapshot, Work};
+use crate::error::AppError;
 use crate::filter::{Filter, Purpose};
 
 /// Longest document accepted, in bytes.
@@ -41,9 +45,8 @@ pub const MAX_NESTING: usize = 32;
 pub const MAX_SELECTIONS: u64 = 10_000;
 /// Most introspection list fields nested in one another (`types { fields { args } }` is three).
 pub const MAX_INTROSPECTION_LISTS: usize = 3;
-/// Most database work one request may ask for, in [`audit::cost`]'s units (days of the log read
-/// row by row): one ten-year aggregate over the log (3,660) twice over, or hundreds of figures
-/// the rollups answer.
+/// Most database work one request may ask for, in [`audit::cost`]'s units: about a million rows
+/// of the log read row by row (seconds of work), or hundreds of figures the rollups answer.
 pub const REQUEST_BUDGET: u64 = 10_000;
 
 /// What is left of one HTTP request's budget: a batch's operations draw on the same one, so their
@@ -124,7 +127,12 @@ impl Extension for RequestLimitsExtension {
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
         let operation_name = self.operation_name.lock().map(|name| name.clone()).unwrap_or_default();
-        let cost = request_cost(&document, operation_name.as_deref(), variables);
+        let work = request_work(&document, operation_name.as_deref(), variables);
+        let cost = match ctx.data_opt::<Snapshot>() {
+            Some(db) => audit::cost::total(db, &work).await,
+            None => Err(DbErr::Custom("no snapshot on the request".into())),
+        };
+        let cost = cost.map_err(|error| AppError::from(error).into_graphql().into_server_error(Default::default()))?;
         match ctx.data_opt::<Arc<Budget>>() {
             Some(budget) => budget.charge(cost)?,
             None => Budget::new().charge(cost)?,
@@ -324,19 +332,27 @@ impl<'d> Expansion<'d> {
     }
 }
 
-/// The database work the chosen operation asks for. Fields whose arguments do not parse cost
-/// nothing here: validation or the resolver refuses them before any database work.
-fn request_cost(document: &ExecutableDocument, operation_name: Option<&str>, variables: &Variables) -> u64 {
+/// The database work the chosen operation asks for, field by field. Fields whose arguments do not
+/// parse ask for none here: validation or the resolver refuses them before any database work.
+fn request_work(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+) -> Vec<(Filter, Work)> {
     let mut operations = document.operations.iter();
     let operation = match operation_name {
         Some(wanted) => operations.find(|(name, _)| name.is_some_and(|name| name.as_str() == wanted)),
         None => operations.next().filter(|_| document.operations.iter().count() == 1),
     };
-    let Some((_, operation)) = operation else { return 0 };
+    let Some((_, operation)) = operation else { return Vec::new() };
     let arguments = Arguments { variables, operation: &operation.node };
     let mut fields = Vec::new();
     collect_fields(document, &operation.node.selection_set.node, &mut fields);
-    fields.into_iter().map(|field| field_cost(document, field, &arguments)).fold(0, u64::saturating_add)
+    let mut work = Vec::new();
+    for field in fields {
+        root_work(document, field, &arguments, &mut work);
+    }
+    work
 }
 
 /// The fields of a selection set, looking through fragments (whose cycles were refused before).
@@ -354,37 +370,76 @@ fn collect_fields<'d>(document: &'d ExecutableDocument, set: &'d SelectionSet, f
     }
 }
 
-fn field_cost(document: &ExecutableDocument, field: &Field, arguments: &Arguments<'_>) -> u64 {
-    match field.name.node.as_str() {
-        "activityInsights" => {
-            let Some(filter) = arguments.filter(field, Purpose::Insights) else { return 0 };
-            let mut selected = Vec::new();
-            collect_fields(document, &field.selection_set.node, &mut selected);
+/// What a field of `Query` or `ActivityInsights` asks of the database. Every field of those types
+/// is declared here (a test holds it): a new one cannot be free by omission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Declared {
+    /// Reads nothing of its own (names, users through the batched loader).
+    Nothing,
+    /// `activityInsights`: the statement every card and `actionsPerDay` come from.
+    Insights,
+    /// A card of `activityInsights`, computed by its statement.
+    InInsights,
+    /// `chart`: a statement of its own, each alias again.
+    Chart,
+    /// `activity`: a page, and the count when `total` or `pages` is selected.
+    List,
+    /// `activityConnection`: a seek, and the count when `totalCount` is selected.
+    Connection,
+    /// `activityFacets`: three grouped statements.
+    Facets,
+}
+
+fn declared_work(type_name: &str, field: &str) -> Option<Declared> {
+    Some(match (type_name, field) {
+        (_, "__typename" | "__schema" | "__type") => Declared::Nothing,
+        ("Query", "activity") => Declared::List,
+        ("Query", "activityConnection") => Declared::Connection,
+        ("Query", "activityFacets") => Declared::Facets,
+        ("Query", "activityInsights") => Declared::Insights,
+        ("ActivityInsights", "uniqueActors" | "totalActions" | "topEntityType" | "actionsPerDay" | "topActor") => {
+            Declared::InInsights
+        }
+        ("ActivityInsights", "chart") => Declared::Chart,
+        _ => return None,
+    })
+}
+
+/// Adds the work of one root field (and of what it selects) to `work`.
+fn root_work(document: &ExecutableDocument, field: &Field, arguments: &Arguments<'_>, work: &mut Vec<(Filter, Work)>) {
+    let mut selected = Vec::new();
+    collect_fields(document, &field.selection_set.node, &mut selected);
+    let selects = |names: &[&str]| selected.iter().any(|f| names.contains(&f.name.node.as_str()));
+    match declared_work("Query", field.name.node.as_str()) {
+        Some(Declared::Insights) => {
+            let Some(filter) = arguments.filter(field, Purpose::Insights) else { return };
             // Each `chart` (aliases included) is a statement of its own.
-            let charts = selected.iter().filter(|f| f.name.node.as_str() == "chart").count() as u64;
-            audit::cost(&filter, Work::Insights)
-                .saturating_add(charts.saturating_mul(audit::cost(&filter, Work::Chart)))
+            let charts = selected
+                .iter()
+                .filter(|f| declared_work("ActivityInsights", f.name.node.as_str()) == Some(Declared::Chart))
+                .count();
+            work.extend(std::iter::repeat_n((filter.clone(), Work::Chart), charts));
+            work.push((filter, Work::Insights));
         }
-        "activity" => {
-            let Some(filter) = arguments.filter(field, Purpose::List) else { return 0 };
-            let Some(page) = arguments.page(field) else { return 0 };
-            let mut selected = Vec::new();
-            collect_fields(document, &field.selection_set.node, &mut selected);
-            let counted = selected.iter().any(|f| matches!(f.name.node.as_str(), "total" | "pages"));
-            let count = if counted { audit::cost(&filter, Work::Count) } else { 0 };
-            audit::cost(&filter, Work::Page { skip: page.offset() }).saturating_add(count)
+        Some(Declared::List) => {
+            let (Some(filter), Some(page)) = (arguments.filter(field, Purpose::List), arguments.page(field)) else {
+                return;
+            };
+            if selects(&["total", "pages"]) {
+                work.push((filter.clone(), Work::Count));
+            }
+            work.push((filter, Work::Page { skip: page.offset() }));
         }
-        "activityFacets" => arguments.filter(field, Purpose::List).map_or(0, |f| audit::cost(&f, Work::Facets)),
-        "activityConnection" => {
-            let Some(filter) = arguments.filter(field, Purpose::List) else { return 0 };
-            let mut selected = Vec::new();
-            collect_fields(document, &field.selection_set.node, &mut selected);
-            let counted = selected.iter().any(|f| f.name.node.as_str() == "totalCount");
+        Some(Declared::Connection) => {
+            let Some(filter) = arguments.filter(field, Purpose::List) else { return };
+            if selects(&["totalCount"]) {
+                work.push((filter.clone(), Work::Count));
+            }
             // A page is a seek from its cursor, whatever its depth.
-            let count = if counted { audit::cost(&filter, Work::Count) } else { 0 };
-            audit::cost(&filter, Work::Page { skip: 0 }).saturating_add(count)
+            work.push((filter, Work::Page { skip: 0 }));
         }
-        _ => 0,
+        Some(Declared::Facets) => work.extend(arguments.filter(field, Purpose::List).map(|f| (f, Work::Facets))),
+        Some(Declared::Nothing | Declared::InInsights | Declared::Chart) | None => {}
     }
 }
 
@@ -502,25 +557,52 @@ mod tests {
     fn aliases_and_fragments_add_up_their_database_work() {
         let variables = Variables::default();
         let year = r#"filter: {timeframe: YEAR, endDate: "2026-06-10", offset: 7}"#;
-        // 2025-06-11 ..= 2026-06-10: 365 days on the plain path, each alias and each fragment use.
         let query = format!(
-            "{{ a: activityInsights({year}) {{ totalActions }} ...F }} \
+            "{{ a: activityInsights({year}) {{ totalActions c: chart {{ userCount }} chart {{ userCount }} }} ...F }} \
              fragment F on Query {{ b: activityInsights({year}) {{ totalActions }} activity({year}) {{ total }} }}"
         );
-        // Two insights and one counted list (365 each) plus its first page (1).
-        assert_eq!(request_cost(&parse(&query), None, &variables), 365 * 3 + 1);
+        let work: Vec<Work> = request_work(&parse(&query), None, &variables).into_iter().map(|(_, w)| w).collect();
+        // Two insights, each chart alias, and one counted list with its first page.
+        assert_eq!(
+            work,
+            [Work::Chart, Work::Chart, Work::Insights, Work::Insights, Work::Count, Work::Page { skip: 0 }]
+        );
         let uncounted = format!("{{ activity({year}) {{ items {{ id }} }} }}");
-        assert_eq!(request_cost(&parse(&uncounted), None, &variables), 1);
+        let work: Vec<Work> = request_work(&parse(&uncounted), None, &variables).into_iter().map(|(_, w)| w).collect();
+        assert_eq!(work, [Work::Page { skip: 0 }]);
     }
 
     #[test]
     fn variables_and_their_defaults_are_read_like_the_resolver_reads_them() {
         let query = "query Q($f: ActivityFilter = {timeframe: WEEK, offset: 7}) { activityInsights(filter: $f) { totalActions } }";
-        assert_eq!(request_cost(&parse(query), Some("Q"), &Variables::default()), 7);
+        let days = |variables: &Variables, name| {
+            request_work(&parse(query), Some(name), variables)
+                .into_iter()
+                .map(|(f, _)| f.days().len())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(days(&Variables::default(), "Q"), [7]);
         let variables =
             Variables::from_json(serde_json::json!({ "f": { "timeframe": "YEAR", "endDate": "2026-06-10" } }));
-        assert_eq!(request_cost(&parse(query), Some("Q"), &variables), 13);
+        assert_eq!(days(&variables, "Q"), [365]);
         // Another operation name: nothing of this one runs.
-        assert_eq!(request_cost(&parse(query), Some("Other"), &variables), 0);
+        assert_eq!(days(&variables, "Other"), Vec::<usize>::new());
+    }
+
+    /// Every field of `Query` and `ActivityInsights` declares its database work.
+    #[tokio::test]
+    async fn every_field_that_can_read_the_database_declares_its_work() {
+        let schema = crate::graphql::schema_builder().finish();
+        let introspection = "{ q: __type(name: \"Query\") { fields { name } } i: __type(name: \"ActivityInsights\") { fields { name } } }";
+        let data = schema.execute(introspection).await.data.into_json().expect("json");
+        for (alias, type_name) in [("q", "Query"), ("i", "ActivityInsights")] {
+            let fields = data[alias]["fields"].as_array().expect("fields");
+            assert!(fields.len() >= 4, "{data}");
+            for field in fields {
+                let name = field["name"].as_str().expect("name");
+                assert!(declared_work(type_name, name).is_some(), "{type_name}.{name} declares no database work");
+            }
+        }
+        assert_eq!(declared_work("Query", "activitySomethingNew"), None);
     }
 }

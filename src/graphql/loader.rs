@@ -11,19 +11,21 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::DbErr;
 
 use super::error::ResolverResult;
-use crate::audit::{self, Snapshot};
+use crate::audit::{self, Snapshot, WeakSnapshot};
 
+/// Reads users from the request's snapshot, without keeping it open (see [`WeakSnapshot`]).
 pub struct UserLoader {
-    db: Snapshot,
+    db: WeakSnapshot,
 }
 
 impl UserLoader {
     /// A loader for one request. Its cache lives as long as the request, so a user seen on the
     /// page and again as the top actor is read once, and nothing leaks between callers.
-    pub fn for_request(db: Snapshot) -> DataLoader<UserLoader, HashMapCache> {
+    pub fn for_request(db: &Snapshot) -> DataLoader<UserLoader, HashMapCache> {
         // No batching delay: the page's users are fetched in one explicit batch (see
         // `Query::activity`), so waiting 1 ms for more keys would only add latency.
-        DataLoader::with_cache(UserLoader { db }, tokio::spawn, HashMapCache::default()).delay(Duration::ZERO)
+        let loader = UserLoader { db: db.downgrade() };
+        DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(Duration::ZERO)
     }
 }
 
@@ -44,6 +46,9 @@ impl Loader<i64> for UserLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        audit::users_by_id(&self.db, ids.iter().copied()).await.map_err(Arc::new)
+        let Some(db) = self.db.upgrade() else {
+            return Err(Arc::new(DbErr::Custom("a user batch outlived its request".into())));
+        };
+        audit::users_by_id(&db, ids.iter().copied()).await.map_err(Arc::new)
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use audit_gateway::app;
+use audit_gateway::audit::Snapshot;
 use audit_gateway::db::{self, DbConfig};
 use audit_gateway::state::{AppState, Limits};
 use audit_gateway::tokens;
@@ -156,6 +157,17 @@ impl TestApp {
     pub async fn spawn_configured(limits: Limits, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
         let test_db = TestDb::new().await;
         add_user(&test_db.db, ADMIN_ID, "admin", "Admin", false).await;
+        TestApp::serve(test_db, limits, configure).await
+    }
+
+    /// Serves a database `seed` wrote (whose first account is the Admin `admin`).
+    pub async fn spawn_seeded(config: &audit_gateway::seed::SeedConfig) -> TestApp {
+        let test_db = TestDb::new().await;
+        audit_gateway::seed::seed(&test_db.db, config, |_| {}).await.expect("seed");
+        TestApp::serve(test_db, Limits::default(), |state| state).await
+    }
+
+    async fn serve(test_db: TestDb, limits: Limits, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
         let token = tokens::create(&test_db.db, "admin", "tests", None).await.expect("admin token").secret;
 
         // The server gets its own pool so its statements can be counted.
@@ -373,6 +385,15 @@ query Dashboard($filter: ActivityFilter, $page: PageInput) {
     items { id verb objectType objectId transaction { id issuedAt user { id name userName email } } }
   }
 }"#;
+
+/// Runs `read` on a fresh snapshot of `db` and ends it, as a request does. (A snapshot left to be
+/// dropped ends only when the runtime gets to it, which a test's teardown may not let it do.)
+pub async fn read<T>(db: &DatabaseConnection, read: impl AsyncFnOnce(&Snapshot) -> T) -> T {
+    let snapshot = Snapshot::new(db);
+    let result = read(&snapshot).await;
+    snapshot.finish().await;
+    result
+}
 
 /// The one integer `sql` selects.
 pub async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {

@@ -116,6 +116,36 @@ async fn one_ten_year_plain_path_insights_fits_the_budget() {
     assert_eq!(body["data"]["activityInsights"]["totalActions"], 10, "{body}");
 }
 
+/// The plain path is charged by the rows it reads, which the rollups count before anything runs:
+/// four charts at an offset they cannot answer, over a week of 130,000 actions, are refused (they
+/// would read the week eight times over), where a charge by days alone let them through; the same
+/// at an offset the rollups answer costs a few units.
+#[tokio::test]
+async fn plain_path_work_is_charged_by_the_rows_it_reads() {
+    let end_date = chrono::NaiveDate::from_ymd_opt(2026, 6, 10).expect("date");
+    let config =
+        audit_gateway::seed::SeedConfig { users: 20, actions: 130_000, days: 7, seed: 5, end_date, not_after: None };
+    let app = TestApp::spawn_seeded(&config).await;
+    let charts = |offset: i64| {
+        let filter = format!("filter: {{timeframe: WEEK, endDate: \"2026-06-10\", offset: {offset}}}");
+        let alias =
+            |name: &str| format!("{name}: activityInsights({filter}) {{ chart(interval: DAY) {{ userCount }} }}");
+        format!("{{ {} {} {} {} }}", alias("a"), alias("b"), alias("c"), alias("d"))
+    };
+    // 2 minutes: every local day starts off the quarter hour.
+    let (status, body) = app.graphql(&charts(2), json!({})).await;
+    assert_refused_by(status, &body, "cost");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    // The widened window holds 130,000 rows: 8 passes of 7 days + 1,300 units each.
+    assert!(message.contains("asks for 10456 units"), "{message}");
+    let (status, body) = app.graphql(&charts(0), json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    // One of them at the odd offset fits.
+    let one = "{ activityInsights(filter: {timeframe: WEEK, endDate: \"2026-06-10\", offset: 2}) { totalActions } }";
+    let (status, body) = app.graphql(one, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+}
+
 /// Sends `head` (and `body`) on a raw connection and returns the status line's code and the body.
 async fn raw(app: &TestApp, head: &str, body: &[u8]) -> (u16, Value) {
     let mut stream = TcpStream::connect(app.socket_address()).await.expect("connect");

@@ -97,13 +97,16 @@ async fn migrations_adopt_an_existing_audit_log() {
     // log that was there before the migration.
     assert!(audit_gateway::audit::rollup::covers(&filter));
     for path in [audit_gateway::audit::Path::Plain, audit_gateway::audit::Path::Fastest] {
-        let page = audit_gateway::audit::list_by_path(
-            &audit_gateway::audit::Snapshot::new(db),
-            &filter,
-            Default::default(),
-            audit_gateway::audit::Total::Count,
-            path,
-        )
+        let page = read(db, async |db| {
+            audit_gateway::audit::list_by_path(
+                db,
+                &filter,
+                Default::default(),
+                audit_gateway::audit::Total::Count,
+                path,
+            )
+            .await
+        })
         .await
         .expect("list");
         assert_eq!(page.total, Some(11), "the existing rows are kept and readable ({path:?})");
@@ -210,7 +213,7 @@ fn each_migration_is_named_after_its_module() {
 
 #[tokio::test]
 async fn taking_the_delta_migration_back_folds_what_is_pending() {
-    use audit_gateway::audit::{self, Path, Snapshot};
+    use audit_gateway::audit::{self, Path};
     use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
     use chrono::{TimeZone, Utc};
 
@@ -220,7 +223,7 @@ async fn taking_the_delta_migration_back_folds_what_is_pending() {
     let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
     let input = FilterInput { timeframe: Some(Timeframe::Month), ..Default::default() };
     let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-    let plain = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Plain).await.expect("plain");
+    let plain = read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain");
     assert_eq!(plain.total_actions, 11);
 
     down_to(db, "m20261126_000003_create_audit_rollups").await;
@@ -236,10 +239,15 @@ async fn taking_the_delta_migration_back_folds_what_is_pending() {
     Migrator::up(db, None).await.expect("up again");
     add_transaction(db, 61, "2026-06-12 10:00:00", Some(CAROL)).await;
     add_activity(db, 61, 61, "update", "Tag").await;
-    let fast = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Fastest).await.expect("fast, deltas again");
+    let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await)
+        .await
+        .expect("fast, deltas again");
     assert_eq!(scalar(db, counted).await, 12, "the new row waits in the deltas");
     assert_eq!(fast.total_actions, 13);
-    assert_eq!(fast, audit::insights_by_path(&Snapshot::new(db), &filter, Path::Plain).await.expect("plain"));
+    assert_eq!(
+        fast,
+        read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain")
+    );
 }
 
 #[tokio::test]
@@ -262,7 +270,7 @@ async fn a_database_that_recorded_the_third_migration_as_mod_migrates_cleanly() 
 
 #[tokio::test]
 async fn the_totals_migration_fills_its_table_from_the_folded_counts() {
-    use audit_gateway::audit::{self, Path, Snapshot};
+    use audit_gateway::audit::{self, Path};
     use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
     use chrono::{TimeZone, Utc};
 
@@ -283,10 +291,10 @@ async fn the_totals_migration_fills_its_table_from_the_folded_counts() {
     for timeframe in [Timeframe::Week, Timeframe::Month] {
         let input = FilterInput { timeframe: Some(timeframe), ..Default::default() };
         let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-        let fast = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Fastest).await.expect("fast");
+        let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
         assert_eq!(
             fast,
-            audit::insights_by_path(&Snapshot::new(db), &filter, Path::Plain).await.expect("plain"),
+            read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain"),
             "{timeframe:?}"
         );
     }
@@ -299,7 +307,7 @@ async fn the_totals_migration_fills_its_table_from_the_folded_counts() {
 
 #[tokio::test]
 async fn dropping_the_per_user_quarter_hours_keeps_every_figure_and_taking_it_back_restores_them() {
-    use audit_gateway::audit::{self, Path, Snapshot};
+    use audit_gateway::audit::{self, Path};
     use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
     use chrono::{TimeZone, Utc};
 
@@ -341,9 +349,11 @@ async fn dropping_the_per_user_quarter_hours_keeps_every_figure_and_taking_it_ba
         };
         for input in [days, FilterInput { timeframe: Some(Timeframe::Month), ..input }] {
             let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-            let plain = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Plain).await.expect("plain");
+            let plain =
+                read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain");
             assert!(plain.total_actions > 0, "{filter:?}");
-            let fast = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Fastest).await.expect("fast");
+            let fast =
+                read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
             assert_eq!(fast, plain, "{filter:?}");
         }
     }
@@ -358,7 +368,7 @@ async fn dropping_the_per_user_quarter_hours_keeps_every_figure_and_taking_it_ba
 
 #[tokio::test]
 async fn packing_the_per_user_entity_counts_keeps_every_count_and_taking_it_back_unpacks_them() {
-    use audit_gateway::audit::{self, Path, Snapshot};
+    use audit_gateway::audit::{self, Path};
     use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
     use chrono::{TimeZone, Utc};
     use migration::rollup::{Rollup, compact};
@@ -417,9 +427,11 @@ async fn packing_the_per_user_entity_counts_keeps_every_count_and_taking_it_back
                 FilterInput { users, timeframe: Some(Timeframe::Month), offset: Some(-345), ..Default::default() };
             for input in [days, month] {
                 let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-                let plain = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Plain).await.expect("plain");
+                let plain =
+                    read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain");
                 assert!(plain.top_entity_type.is_some(), "{filter:?}");
-                let fast = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Fastest).await.expect("fast");
+                let fast =
+                    read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
                 assert_eq!(fast, plain, "folded: {folded}, {filter:?}");
             }
         }

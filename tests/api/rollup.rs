@@ -3,7 +3,7 @@
 //! rollups every way it can (backfill after a bulk load, triggers on appended rows, and changes
 //! after the fact), for many generated filters.
 
-use audit_gateway::audit::{self, PageRequest, Path, Snapshot, Total, rollup};
+use audit_gateway::audit::{self, PageRequest, Path, Total, rollup};
 use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
 use audit_gateway::seed::{self, SeedConfig};
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -148,20 +148,19 @@ async fn the_rollups_give_exactly_the_plain_figures() {
         }
         let input = generated_filter(&mut rng, Purpose::Insights);
         let filter = Filter::parse(input.clone(), Purpose::Insights, now).expect("insights filter");
-        let plain = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Plain).await.expect("plain insights");
-        let fast = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Fastest).await.expect("fast insights");
+        let plain =
+            read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain insights");
+        let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await)
+            .await
+            .expect("fast insights");
         assert_same_insights(&fast, &plain, &format!("round {round}: insights for {input:?}"));
         fast_insights += usize::from(rollup::covers(&filter));
 
         let input = generated_filter(&mut rng, Purpose::List);
         let filter = Filter::parse(input.clone(), Purpose::List, now).expect("list filter");
-        let plain = audit::list_by_path(
-            &Snapshot::new(db),
-            &filter,
-            PageRequest { page: 1, size: 1 },
-            Total::Count,
-            Path::Plain,
-        )
+        let plain = read(db, async |db| {
+            audit::list_by_path(db, &filter, PageRequest { page: 1, size: 1 }, Total::Count, Path::Plain).await
+        })
         .await
         .expect("plain total");
         let total = plain.total.unwrap_or(0);
@@ -171,10 +170,10 @@ async fn the_rollups_give_exactly_the_plain_figures() {
         pages.push(PageRequest { page: total.max(1), size: 1 });
         pages.push(PageRequest { page: total / 7 + 2, size: 7 });
         for page in pages {
-            let plain = audit::list_by_path(&Snapshot::new(db), &filter, page, Total::Count, Path::Plain)
+            let plain = read(db, async |db| audit::list_by_path(db, &filter, page, Total::Count, Path::Plain).await)
                 .await
                 .expect("plain page");
-            let fast = audit::list_by_path(&Snapshot::new(db), &filter, page, Total::Count, Path::Fastest)
+            let fast = read(db, async |db| audit::list_by_path(db, &filter, page, Total::Count, Path::Fastest).await)
                 .await
                 .expect("fast page");
             assert_eq!(fast, plain, "round {round}: {page:?} for {input:?}");
@@ -189,17 +188,22 @@ async fn the_rollups_give_exactly_the_plain_figures() {
                 .expect("insights filter");
             let weekday = [chrono::Weekday::Mon, chrono::Weekday::Sun, chrono::Weekday::Wed][round % 3];
             let buckets = audit::chart::buckets(&insights, interval, weekday).expect("buckets");
-            let plain = audit::chart_by_path(&Snapshot::new(db), &insights, buckets.clone(), Path::Plain)
+            let plain = read(db, async |db| audit::chart_by_path(db, &insights, buckets.clone(), Path::Plain).await)
                 .await
                 .expect("plain chart");
-            let fast =
-                audit::chart_by_path(&Snapshot::new(db), &insights, buckets, Path::Fastest).await.expect("fast chart");
+            let fast = read(db, async |db| audit::chart_by_path(db, &insights, buckets, Path::Fastest).await)
+                .await
+                .expect("fast chart");
             assert_eq!(fast, plain, "round {round}: {interval:?} chart for {insights:?}");
         }
 
         let limit = audit::FacetLimit::parse(Some(5)).expect("limit");
-        let plain = audit::facets_by_path(&Snapshot::new(db), &filter, limit, Path::Plain).await.expect("plain facets");
-        let fast = audit::facets_by_path(&Snapshot::new(db), &filter, limit, Path::Fastest).await.expect("fast facets");
+        let plain = read(db, async |db| audit::facets_by_path(db, &filter, limit, Path::Plain).await)
+            .await
+            .expect("plain facets");
+        let fast = read(db, async |db| audit::facets_by_path(db, &filter, limit, Path::Fastest).await)
+            .await
+            .expect("fast facets");
         assert_eq!(fast, plain, "round {round}: facets for {input:?}");
     }
     // The comparison means something only if the rollups answered most of it.
@@ -230,16 +234,20 @@ async fn same_days_in_every_zone(db: &DatabaseConnection, now: chrono::DateTime<
         };
         let filter = Filter::parse(input, Purpose::Insights, now).expect("zone filter");
         assert!(rollup::covers_days(&filter), "{zone}");
-        let plain = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Plain).await.expect("plain insights");
-        let fast = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Fastest).await.expect("fast insights");
+        let plain =
+            read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain insights");
+        let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await)
+            .await
+            .expect("fast insights");
         assert_same_insights(&fast, &plain, zone);
         for interval in [audit::Interval::Week, audit::Interval::Month] {
             let buckets = audit::chart::buckets(&filter, interval, chrono::Weekday::Mon).expect("buckets");
-            let plain = audit::chart_by_path(&Snapshot::new(db), &filter, buckets.clone(), Path::Plain)
+            let plain = read(db, async |db| audit::chart_by_path(db, &filter, buckets.clone(), Path::Plain).await)
                 .await
                 .expect("plain chart");
-            let fast =
-                audit::chart_by_path(&Snapshot::new(db), &filter, buckets, Path::Fastest).await.expect("fast chart");
+            let fast = read(db, async |db| audit::chart_by_path(db, &filter, buckets, Path::Fastest).await)
+                .await
+                .expect("fast chart");
             assert_eq!(fast, plain, "{interval:?} in {zone}");
         }
         // Hours around the clock changes of March 8th and 29th (days of 23 hours), and hours of
@@ -265,11 +273,12 @@ async fn same_days_in_every_zone(db: &DatabaseConnection, now: chrono::DateTime<
             };
             let filter = Filter::parse(input, Purpose::Insights, now).expect("hour filter");
             let buckets = audit::chart::buckets(&filter, audit::Interval::Hour, chrono::Weekday::Mon).expect("hours");
-            let plain = audit::chart_by_path(&Snapshot::new(db), &filter, buckets.clone(), Path::Plain)
+            let plain = read(db, async |db| audit::chart_by_path(db, &filter, buckets.clone(), Path::Plain).await)
                 .await
                 .expect("plain hours");
-            let fast =
-                audit::chart_by_path(&Snapshot::new(db), &filter, buckets, Path::Fastest).await.expect("fast hours");
+            let fast = read(db, async |db| audit::chart_by_path(db, &filter, buckets, Path::Fastest).await)
+                .await
+                .expect("fast hours");
             assert_eq!(fast, plain, "hours in {zone} for users {:?}, actions {:?}", filter.users, filter.actions);
             let counted: i64 = plain.iter().map(|bucket| bucket.user_count + bucket.system_count).sum();
             assert!(counted > 0, "no actions in the hours in {zone} for {:?}", filter.users);
@@ -368,7 +377,7 @@ async fn inserts_append_a_delta_per_activity_and_updates_only_what_moved() {
     };
     let now = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).single().expect("now");
     let filter = Filter::parse(june, Purpose::Insights, now).expect("filter");
-    let plain = async || audit::insights_by_path(&Snapshot::new(db), &filter, Path::Plain).await;
+    let plain = async || read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await;
     assert_eq!(plain().await.expect("plain").total_actions, 11, "the handmade log's June");
 
     // One statement, three activities of one transaction, two of them alike.
@@ -393,10 +402,10 @@ async fn inserts_append_a_delta_per_activity_and_updates_only_what_moved() {
     // Two activities more (70's create, 72's delete), pending and folded.
     let plain = plain().await.expect("plain");
     assert_eq!(plain.total_actions, 13);
-    let fast = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Fastest).await.expect("fast");
+    let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
     assert_same_insights(&fast, &plain, "pending");
     assert_eq!(compact(db).await, 6);
-    let folded = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Fastest).await.expect("folded");
+    let folded = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("folded");
     assert_same_insights(&folded, &plain, "folded");
 }
 
@@ -465,13 +474,13 @@ async fn writers_flags_and_folding_at_once_keep_the_rollups_exact() {
     admin.await.expect("admin");
     writing.store(false, std::sync::atomic::Ordering::Relaxed);
     assert!(folding.await.expect("folding") > 0, "the folding ran while they wrote");
-    let plain = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Plain).await.expect("plain");
-    let fast = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Fastest).await.expect("fast");
+    let plain = read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain");
+    let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
     assert_same_insights(&fast, &plain, "after concurrent writers, flags and folding");
     assert_eq!(fast.total_actions, 11 + 4 * 40 * 2, "every write counted once");
     compact(db).await;
     assert_eq!(pending(db).await, 0);
-    let folded = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Fastest).await.expect("folded");
+    let folded = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("folded");
     assert_same_insights(&folded, &plain, "all folded");
 }
 
@@ -530,8 +539,8 @@ async fn flagging_a_user_while_they_write_keeps_the_rollups_exact() {
     let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
     let input = FilterInput { timeframe: Some(Timeframe::Month), ..Default::default() };
     let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-    let plain = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Plain).await.expect("plain");
-    let fast = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Fastest).await.expect("fast");
+    let plain = read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain");
+    let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
     assert_same_insights(&fast, &plain, "after a concurrent flag");
     let system: i64 = fast.actions_per_day.iter().map(|day| day.system_count).sum();
     assert_eq!(system, 3 + 5, "svc's 3 and all 5 of bob's, the new one included");
@@ -574,7 +583,7 @@ async fn truncating_the_log_empties_the_rollups_and_the_deltas() {
     let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
     let input = FilterInput { timeframe: Some(Timeframe::Month), ..Default::default() };
     let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-    let fast = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Fastest).await.expect("fast");
+    let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
     assert_eq!(fast.total_actions, 0);
 }
 
@@ -596,7 +605,7 @@ async fn a_gateway_leaves_the_folding_to_a_newer_schema() {
     let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
     let input = FilterInput { timeframe: Some(Timeframe::Month), ..Default::default() };
     let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-    let fast = audit::insights_by_path(&Snapshot::new(db), &filter, Path::Fastest).await.expect("fast");
+    let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
     assert_eq!(fast.total_actions, 11);
 
     execute(db, "DELETE FROM seaql_migrations WHERE version = 'm29991231_000001_from_the_future'").await;
