@@ -746,3 +746,130 @@ mod time_zone_tests {
         assert_eq!(start("Pacific/Apia", "2011-12-31"), "2011-12-30 10:00:00");
     }
 }
+
+/// What holds for every filter [`Filter::parse`] accepts, for the property tests of each face:
+/// the error says which rule a generated input broke.
+#[cfg(test)]
+pub(crate) fn check_invariants(filter: &Filter, purpose: Purpose) -> Result<(), String> {
+    for (field, values) in [("actions", &filter.actions), ("object_types", &filter.object_types)] {
+        if values.iter().any(|value| value.contains('\0') || value.chars().count() > MAX_TEXT_CHARS) {
+            return Err(format!("{field} holds text the database cannot compare: {values:?}"));
+        }
+    }
+    if filter.users.len() > MAX_LIST_ITEMS || filter.offset_minutes.abs() > MAX_OFFSET_MINUTES {
+        return Err(format!("a bound was not held: {filter:?}"));
+    }
+    if filter.time_zone.is_some() && filter.offset_minutes != 0 {
+        return Err("a zone and an offset".to_owned());
+    }
+    for day in [filter.first_day, filter.last_day].into_iter().flatten() {
+        if !supported(day) {
+            return Err(format!("a date outside the years 2 to 9998: {day}"));
+        }
+    }
+    if let (Some(first), Some(last)) = (filter.first_day, filter.last_day) {
+        if first > last {
+            return Err(format!("the window ends before it starts: {first} > {last}"));
+        }
+        // Zones may skip a date: a window of such days is of no length, never negative.
+        if filter.utc_start() > filter.utc_end() {
+            return Err(format!("the UTC window is inverted: {filter:?}"));
+        }
+    }
+    if purpose == Purpose::Insights {
+        let days = filter.days().len() as i64;
+        if !(1..=MAX_INSIGHTS_DAYS).contains(&days) {
+            return Err(format!("insights over {days} days"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod properties {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Dates anywhere chrono can hold them, often near the ends of what the filter accepts.
+    fn date() -> impl Strategy<Value = Option<NaiveDate>> {
+        let near_edges = prop_oneof![Just(1), Just(2), Just(9998), Just(9999), 1900..2100i32];
+        let any = (-260_000..260_000i32).prop_filter_map("a date", |year| NaiveDate::from_ymd_opt(year, 1, 1));
+        let edge =
+            (near_edges, 1..=12u32, 1..=31u32).prop_filter_map("a date", |(y, m, d)| NaiveDate::from_ymd_opt(y, m, d));
+        prop::option::of(prop_oneof![3 => edge, 1 => any])
+    }
+
+    /// Text of every kind: words, NULs, long runs, any Unicode.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec!["update", "create", "Datastore", "\0", "a\0b", "é"]).prop_map(str::to_owned),
+            any::<String>(),
+            (250..260usize, prop::sample::select(vec!["a", "é", "😀"])).prop_map(|(n, c)| c.repeat(n)),
+        ]
+    }
+
+    fn input() -> impl Strategy<Value = FilterInput> {
+        let zone = prop::option::of(prop::sample::select(chrono_tz::TZ_VARIANTS.to_vec()));
+        let offset = prop::option::of(prop_oneof![-900..900i64, any::<i64>()]);
+        let timeframe = prop::option::of(prop::sample::select(vec![
+            Timeframe::Week,
+            Timeframe::Month,
+            Timeframe::Quarter,
+            Timeframe::Year,
+        ]));
+        (
+            (prop::collection::vec(any::<i64>(), 0..4), prop_oneof![Just(0usize), Just(1001)]),
+            prop::collection::vec(text(), 0..3),
+            prop::collection::vec(text(), 0..3),
+            (date(), date(), timeframe),
+            (offset, zone, prop::option::of(any::<bool>())),
+        )
+            .prop_map(|((users, extra), actions, object_types, (start_date, end_date, timeframe), rest)| {
+                let (offset, time_zone, include_internal) = rest;
+                let users = users.into_iter().chain((0..extra).map(|n| n as i64)).collect();
+                FilterInput {
+                    users,
+                    actions,
+                    object_types,
+                    start_date,
+                    end_date,
+                    timeframe,
+                    offset,
+                    time_zone,
+                    include_internal,
+                    unparsed: Vec::new(),
+                }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4_000))]
+
+        /// Any typed input, at any moment, is a filter that keeps every rule, or errors that
+        /// each name a field and say what is wrong.
+        #[test]
+        fn every_input_is_a_valid_filter_or_named_errors(
+            input in input(),
+            now in -8_000_000_000_000i64..250_000_000_000i64,
+            insights in any::<bool>(),
+        ) {
+            let purpose = if insights { Purpose::Insights } else { Purpose::List };
+            let now = Utc.timestamp_opt(now, 0).single().expect("an instant");
+            match Filter::parse(input, purpose, now) {
+                Ok(filter) => {
+                    if let Err(broken) = check_invariants(&filter, purpose) {
+                        prop_assert!(false, "{}", broken);
+                    }
+                }
+                Err(errors) => {
+                    prop_assert!(!errors.is_empty());
+                    for error in errors {
+                        prop_assert!(!error.msg.is_empty() && !error.kind.is_empty(), "{:?}", error);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -8,7 +8,7 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::admission;
@@ -193,19 +193,26 @@ impl From<entity::users::Model> for UserBody {
 
 /// `GET /api/activity`
 pub async fn list_activity(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let params = Params::new(query);
-    let filter = Filter::parse(filter_input(&params, "end_date"), Purpose::List, Utc::now());
-    let mut errors = Errors::default();
-    let page = optional(&mut errors, &params, "page", |t| parse_int(Field::Page, t));
-    let size = optional(&mut errors, &params, "size", |t| parse_int(Field::Size, t));
-    let (filter, page) = match (filter, PageRequest::parse(page, size), errors.0.is_empty()) {
-        (Ok(filter), Ok(page), true) => (filter, page),
-        (filter, page, _) => {
-            let errors = filter.err().into_iter().flatten().chain(errors.0).chain(page.err().into_iter().flatten());
-            return AppError::InvalidInput(errors.collect()).into_rest_response(Field::rest_name);
+    match list_request(&Params::new(query), Utc::now()) {
+        Ok((filter, page)) => {
+            respond(&state, Field::rest_name, async |db| activity_body(db, &filter, page).await).await
         }
-    };
-    respond(&state, Field::rest_name, async |db| activity_body(db, &filter, page).await).await
+        Err(errors) => AppError::InvalidInput(errors).into_rest_response(Field::rest_name),
+    }
+}
+
+/// The list's parameters, or every bad one.
+fn list_request(params: &Params, now: DateTime<Utc>) -> Result<(Filter, PageRequest), Vec<FieldError>> {
+    let filter = Filter::parse(filter_input(params, "end_date"), Purpose::List, now);
+    let mut errors = Errors::default();
+    let page = optional(&mut errors, params, "page", |t| parse_int(Field::Page, t));
+    let size = optional(&mut errors, params, "size", |t| parse_int(Field::Size, t));
+    match (filter, PageRequest::parse(page, size), errors.0.is_empty()) {
+        (Ok(filter), Ok(page), true) => Ok((filter, page)),
+        (filter, page, _) => {
+            Err(filter.err().into_iter().flatten().chain(errors.0).chain(page.err().into_iter().flatten()).collect())
+        }
+    }
 }
 
 /// Reads a body from one snapshot of the log (so its figures agree with each other) and renders
@@ -367,18 +374,23 @@ impl From<audit::ValueCount> for FacetValueBody {
 
 /// `GET /api/activity/facets`: the list's parameters, plus `limit` (entries per facet).
 pub async fn activity_facets(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let params = Params::new(query);
-    let filter = Filter::parse(filter_input(&params, "end_date"), Purpose::List, Utc::now());
-    let mut errors = Errors::default();
-    let limit = optional(&mut errors, &params, "limit", |t| parse_int(Field::Limit, t));
-    let (filter, limit) = match (filter, audit::FacetLimit::parse(limit), errors.0.is_empty()) {
-        (Ok(filter), Ok(limit), true) => (filter, limit),
-        (filter, limit, _) => {
-            let errors = filter.err().into_iter().flatten().chain(errors.0).chain(limit.err());
-            return AppError::InvalidInput(errors.collect()).into_rest_response(Field::rest_name);
+    match facets_request(&Params::new(query), Utc::now()) {
+        Ok((filter, limit)) => {
+            respond(&state, Field::rest_name, async |db| facets_body(db, &filter, limit).await).await
         }
-    };
-    respond(&state, Field::rest_name, async |db| facets_body(db, &filter, limit).await).await
+        Err(errors) => AppError::InvalidInput(errors).into_rest_response(Field::rest_name),
+    }
+}
+
+/// The facets' parameters, or every bad one.
+fn facets_request(params: &Params, now: DateTime<Utc>) -> Result<(Filter, audit::FacetLimit), Vec<FieldError>> {
+    let filter = Filter::parse(filter_input(params, "end_date"), Purpose::List, now);
+    let mut errors = Errors::default();
+    let limit = optional(&mut errors, params, "limit", |t| parse_int(Field::Limit, t));
+    match (filter, audit::FacetLimit::parse(limit), errors.0.is_empty()) {
+        (Ok(filter), Ok(limit), true) => Ok((filter, limit)),
+        (filter, limit, _) => Err(filter.err().into_iter().flatten().chain(errors.0).chain(limit.err()).collect()),
+    }
 }
 
 async fn facets_body(db: &Snapshot, filter: &Filter, limit: audit::FacetLimit) -> Result<FacetsBody, AppError> {
@@ -401,27 +413,34 @@ async fn facets_body(db: &Snapshot, filter: &Filter, limit: audit::FacetLimit) -
 
 /// `GET /api/activity/insights`; with `interval` (and `week_starts_on`) the body adds `chart`.
 pub async fn activity_insights(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let params = Params::new(query);
-    let filter = Filter::parse(filter_input(&params, "report_date"), Purpose::Insights, Utc::now());
+    match insights_request(&Params::new(query), Utc::now()) {
+        Ok((filter, buckets)) => {
+            respond(&state, insights_field_name, async |db| insights_body(db, &filter, buckets).await).await
+        }
+        Err(errors) => AppError::InvalidInput(errors).into_rest_response(insights_field_name),
+    }
+}
+
+/// The insights' parameters and the chart's buckets when `interval` asks for them, or every bad
+/// parameter.
+fn insights_request(
+    params: &Params,
+    now: DateTime<Utc>,
+) -> Result<(Filter, Option<Vec<audit::Bucket>>), Vec<FieldError>> {
+    let filter = Filter::parse(filter_input(params, "report_date"), Purpose::Insights, now);
     let mut errors = Errors::default();
-    let interval = optional(&mut errors, &params, "interval", |t| {
+    let interval = optional(&mut errors, params, "interval", |t| {
         audit::Interval::parse(t.trim())
             .ok_or_else(|| FieldError::not_one_of(Field::Interval, "'hour', 'day', 'week', 'month', 'quarter'"))
     });
-    let week_starts_on = optional(&mut errors, &params, "week_starts_on", |t| parse_weekday(Field::WeekStartsOn, t))
+    let week_starts_on = optional(&mut errors, params, "week_starts_on", |t| parse_weekday(Field::WeekStartsOn, t))
         .unwrap_or(chrono::Weekday::Mon);
     let filter = match filter {
         Ok(filter) if errors.0.is_empty() => filter,
-        filter => {
-            let errors = filter.err().into_iter().flatten().chain(errors.0);
-            return AppError::InvalidInput(errors.collect()).into_rest_response(insights_field_name);
-        }
+        filter => return Err(filter.err().into_iter().flatten().chain(errors.0).collect()),
     };
-    let buckets = match interval.map(|interval| audit::chart::buckets(&filter, interval, week_starts_on)).transpose() {
-        Ok(buckets) => buckets,
-        Err(error) => return AppError::InvalidInput(vec![error]).into_rest_response(insights_field_name),
-    };
-    respond(&state, insights_field_name, async |db| insights_body(db, &filter, buckets).await).await
+    let buckets = interval.map(|interval| audit::chart::buckets(&filter, interval, week_starts_on)).transpose();
+    buckets.map(|buckets| (filter, buckets)).map_err(|error| vec![error])
 }
 
 async fn insights_body(
@@ -450,4 +469,149 @@ async fn insights_body(
             None => None,
         },
     })
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::filter::check_invariants;
+
+    const KEYS: &[&str] = &[
+        "users",
+        "actions",
+        "object_types",
+        "start_date",
+        "end_date",
+        "report_date",
+        "timeframe",
+        "offset",
+        "time_zone",
+        "include_internal",
+        "page",
+        "size",
+        "limit",
+        "interval",
+        "week_starts_on",
+    ];
+
+    const VALUES: &[&str] = &[
+        "",
+        "1",
+        "-1",
+        "0",
+        "840",
+        "841",
+        "-841",
+        "100",
+        "101",
+        "9223372036854775807",
+        "9223372036854775808",
+        "2026-06-10",
+        "2024-02-29",
+        "2026-02-30",
+        "0001-01-01",
+        "0002-01-01",
+        "9998-12-31",
+        "9999-12-31",
+        "2026-6-1",
+        "week",
+        "month",
+        "quarter",
+        "year",
+        "WEEK",
+        "day",
+        "hour",
+        "monday",
+        "sunday",
+        "true",
+        "no",
+        "maybe",
+        "Europe/Berlin",
+        "Pacific/Apia",
+        "Australia/Lord_Howe",
+        "UTC",
+        "Mars/Olympus",
+        "%00",
+        "a%00b",
+        "%FF%FE",
+        "%C3",
+        "%C3%A9",
+        "+",
+        "%2B",
+        "%26",
+        "%3D",
+        "update",
+        "Datastore",
+    ];
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![4 => prop::sample::select(KEYS).prop_map(str::to_owned), 1 => "[a-z_%0-9]{0,8}"]
+    }
+
+    /// Values as a fuzzer sends them: the interesting ones, printable noise (`%`, `&`, `=`, `+`
+    /// included), percent-encoded bytes of any kind, and long runs.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => prop::sample::select(VALUES).prop_map(str::to_owned),
+            2 => "[ -~]{0,16}",
+            2 => prop::collection::vec(any::<u8>(), 0..6)
+                .prop_map(|bytes| bytes.iter().map(|b| format!("%{b:02X}")).collect::<String>()),
+            1 => (0..400usize).prop_map(|n| "a".repeat(n)),
+        ]
+    }
+
+    fn query() -> impl Strategy<Value = String> {
+        let pairs = prop::collection::vec((key(), value()), 0..10);
+        pairs.prop_map(|pairs| pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&"))
+    }
+
+    /// A request parsed, or errors that each name a parameter and render as pydantic's 422.
+    fn check<T>(
+        parsed: Result<(Filter, T), Vec<FieldError>>,
+        purpose: Purpose,
+        name: FieldNamer,
+    ) -> Result<(), TestCaseError> {
+        match parsed {
+            Ok((filter, _)) => {
+                if let Err(broken) = check_invariants(&filter, purpose) {
+                    return Err(TestCaseError::fail(broken));
+                }
+            }
+            Err(errors) => {
+                prop_assert!(!errors.is_empty());
+                let body = AppError::InvalidInput(errors).rest_body(name);
+                for entry in body["detail"].as_array().into_iter().flatten() {
+                    prop_assert!(entry["loc"][1].as_str().is_some_and(|p| !p.is_empty()), "{}", body);
+                    prop_assert!(entry["msg"].as_str().is_some_and(|m| !m.is_empty()), "{}", body);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+        /// Every query string a client may send is a request of each endpoint, or a 422 that
+        /// names each bad parameter; nothing a database cannot take gets through.
+        #[test]
+        fn every_query_string_is_a_request_or_a_422_naming_its_parameters(query in query()) {
+            let params = Params::new(Some(query));
+            let now = Utc::now();
+            check(list_request(&params, now), Purpose::List, Field::rest_name)?;
+            check(facets_request(&params, now), Purpose::List, Field::rest_name)?;
+            check(insights_request(&params, now), Purpose::Insights, insights_field_name)?;
+        }
+    }
+
+    #[test]
+    fn values_that_are_not_utf8_are_named_and_others_decode() {
+        let params = Params::new(Some("actions=a%FF&object_types=%C3%A9+x&time_zone=Europe%2FBerlin".to_owned()));
+        let errors = list_request(&params, Utc::now()).expect_err("not UTF-8");
+        assert_eq!(errors, vec![FieldError::not_utf8(Field::Actions)]);
+        assert_eq!(params.last("object_types"), Some("é x"));
+        assert_eq!(params.last("time_zone"), Some("Europe/Berlin"));
+    }
 }

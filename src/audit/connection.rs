@@ -9,7 +9,7 @@
 use super::Snapshot;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDateTime};
 use sea_orm::{DbBackend, DbErr, FromQueryResult};
 
 use super::list::{ITEM_COLUMNS, count_by_path};
@@ -42,9 +42,13 @@ impl Position {
         let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor.trim()).ok()?).ok()?;
         let mut parts = text.splitn(3, '|');
         let (version, id, issued_at) = (parts.next()?, parts.next()?, parts.next()?);
-        // The instant must be one: it goes back to the database as a bound value, compared with
-        // `issued_at`, and a clear error beats an empty page.
-        NaiveDateTime::parse_from_str(issued_at, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+        // The instant must be one the log can hold: it goes back to the database as a bound value,
+        // compared with `issued_at` (PostgreSQL refuses a year with a sign or five digits, SQLite
+        // compares the text), and a clear error beats an empty page or a failed statement.
+        let instant = NaiveDateTime::parse_from_str(issued_at, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+        if !(1..=9999).contains(&instant.year()) || !issued_at.starts_with(|c: char| c.is_ascii_digit()) {
+            return None;
+        }
         (version == CURSOR_VERSION).then_some(Position { issued_at: issued_at.to_owned(), id: id.parse().ok()? })
     }
 }
@@ -195,6 +199,9 @@ mod tests {
             "abc",
             &URL_SAFE_NO_PAD.encode("v2|10|2026-06-03 23:59:59"),
             &URL_SAFE_NO_PAD.encode("v1|x|2026-06-03 23:59:59"),
+            // Instants chrono reads but the log cannot hold.
+            &URL_SAFE_NO_PAD.encode("v1|10|-0001-06-03 23:59:59"),
+            &URL_SAFE_NO_PAD.encode("v1|10|+10000-06-03 23:59:59"),
         ] {
             assert_eq!(Position::from_cursor(stranger), None, "{stranger}");
         }
@@ -211,5 +218,61 @@ mod tests {
         assert_eq!(errors(Slice::parse(Some(1), None, Some(1), None)).len(), 1);
         let both = errors(Slice::parse(Some(0), Some("nope"), None, Some("nope")));
         assert_eq!(both.iter().map(|e| e.field).collect::<Vec<_>>(), vec![Field::First, Field::After, Field::Before]);
+    }
+
+    mod properties {
+        use chrono::DateTime;
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Cursors as a client may send them: noise, and positions of ours with any id and any
+        /// instant chrono can write (signed years, five digits, odd fractions).
+        fn cursor() -> impl Strategy<Value = String> {
+            let instant = (-8_000_000_000_000i64..250_000_000_000i64, 0..1_000_000_000u32)
+                .prop_filter_map("an instant", |(s, ns)| DateTime::from_timestamp(s, ns))
+                .prop_map(|t| t.naive_utc().format("%Y-%m-%d %H:%M:%S%.f").to_string());
+            let text = prop_oneof![instant, any::<String>()];
+            let id = prop_oneof![any::<i64>().prop_map(|id| id.to_string()), "[0-9a-z-]{0,21}"];
+            let version = prop::sample::select(vec!["v1", "v2", ""]);
+            prop_oneof![
+                3 => (version, id, text).prop_map(|(v, id, t)| URL_SAFE_NO_PAD.encode(format!("{v}|{id}|{t}"))),
+                1 => any::<String>(),
+                1 => prop::collection::vec(any::<u8>(), 0..40).prop_map(|bytes| URL_SAFE_NO_PAD.encode(bytes)),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4_000))]
+
+            /// Every argument set is a slice whose cursors hold positions the database can compare,
+            /// or errors naming `first`, `after`, `last` or `before`.
+            #[test]
+            fn every_cursor_is_a_position_of_the_log_or_named_as_bad(
+                first in prop::option::of(-5..200i64),
+                after in prop::option::of(cursor()),
+                last in prop::option::of(-5..200i64),
+                before in prop::option::of(cursor()),
+            ) {
+                match Slice::parse(first, after.as_deref(), last, before.as_deref()) {
+                    Ok(slice) => {
+                        prop_assert!((1..=Slice::MAX_COUNT).contains(&slice.count));
+                        for position in [slice.after, slice.before].into_iter().flatten() {
+                            let instant = NaiveDateTime::parse_from_str(&position.issued_at, "%Y-%m-%d %H:%M:%S%.f");
+                            prop_assert!(instant.is_ok_and(|t| (1..=9999).contains(&t.year())), "{:?}", position);
+                            // A position of ours comes back as the same cursor.
+                            prop_assert_eq!(Position::from_cursor(&position.cursor()), Some(position));
+                        }
+                    }
+                    Err(errors) => {
+                        prop_assert!(!errors.is_empty());
+                        for error in errors {
+                            let named = [Field::First, Field::After, Field::Last, Field::Before].contains(&error.field);
+                            prop_assert!(named, "{:?}", error);
+                        }
+                    }
+                }
+            }
+        }
     }
 }

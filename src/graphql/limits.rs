@@ -605,4 +605,143 @@ mod tests {
         }
         assert_eq!(declared_work("Query", "activitySomethingNew"), None);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::filter::check_invariants;
+
+        /// Documents made of GraphQL's punctuation and words, in any order and nesting: strings,
+        /// block strings, escapes and comments included, which the text check must skip.
+        fn document() -> impl Strategy<Value = String> {
+            let tokens = vec![
+                "{",
+                "}",
+                "[",
+                "]",
+                "(",
+                ")",
+                "\"",
+                "\"\"\"",
+                "\\",
+                "#",
+                "\n",
+                " ",
+                ":",
+                "...",
+                "$f",
+                "1",
+                "a",
+                "activity",
+                "activityInsights",
+                "filter:",
+                "{ total }",
+                "fragment F on Query",
+                "...F",
+                "__schema",
+                "types",
+                "fields",
+                "query Q($f: ActivityFilter)",
+                "@skip(if: true)",
+            ];
+            let run = prop::collection::vec(prop::sample::select(tokens), 0..600).prop_map(|t| t.concat());
+            let deep = (0..80usize, prop::sample::select(vec!["[", "{", "(", "{a:"]))
+                .prop_map(|(depth, open)| format!("{{ activity(filter: {}1 ) {{ total }} }}", open.repeat(depth)));
+            prop_oneof![3 => run, 1 => deep, 1 => any::<String>()]
+        }
+
+        /// JSON of any shape where an `ActivityFilter` belongs, often of the right shape.
+        fn filter_json() -> impl Strategy<Value = serde_json::Value> {
+            use serde_json::{Value as Json, json};
+            let leaf = prop_oneof![
+                Just(Json::Null),
+                any::<bool>().prop_map(Json::from),
+                any::<i64>().prop_map(Json::from),
+                any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f).map(Json::Number)),
+                prop::sample::select(vec![
+                    "WEEK",
+                    "MONTH",
+                    "YEAR",
+                    "week",
+                    "2026-06-10",
+                    "2024-02-29",
+                    "2026-02-30",
+                    "Europe/Berlin",
+                    "\0",
+                    "update",
+                    "",
+                ])
+                .prop_map(Json::from),
+                any::<String>().prop_map(Json::from),
+            ];
+            let value = leaf.prop_recursive(3, 16, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+                    prop::collection::btree_map("[a-z]{1,6}", inner, 0..3)
+                        .prop_map(|map| Json::Object(map.into_iter().collect())),
+                ]
+            });
+            let keys = prop::sample::select(vec![
+                "users",
+                "actions",
+                "objectTypes",
+                "startDate",
+                "endDate",
+                "timeframe",
+                "offset",
+                "timeZone",
+                "includeInternal",
+                "nope",
+            ]);
+            prop_oneof![
+                3 => prop::collection::btree_map(keys, value.clone(), 0..6)
+                    .prop_map(|map| Json::Object(map.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+                1 => value,
+                1 => Just(json!({ "timeframe": "YEAR", "endDate": "2026-06-10", "timeZone": "Pacific/Apia" })),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+            /// Whatever the text, the limits answer without crashing, and a document they let
+            /// through parses without exhausting the stack and is walked without end.
+            #[test]
+            fn every_document_is_refused_by_a_named_limit_or_parses(query in document()) {
+                match check_text(&query) {
+                    Err(error) => {
+                        let limit = error.extensions.as_ref().and_then(|e| e.get("limit").cloned());
+                        prop_assert!(limit.is_some(), "{:?}", error);
+                    }
+                    Ok(()) => {
+                        if let Ok(document) = async_graphql::parser::parse_query(&query)
+                            && check_expansion(&document).is_ok()
+                        {
+                            let _ = check_introspection(&document);
+                            let _ = request_work(&document, None, &Variables::default());
+                        }
+                    }
+                }
+            }
+
+            /// A filter variable of any JSON shape is refused as a value of the wrong type, or
+            /// makes a filter that keeps every rule, or errors naming a field: the cost walk and
+            /// the resolvers read it the same way.
+            #[test]
+            fn every_filter_value_is_a_filter_or_named_errors(json in filter_json(), insights in any::<bool>()) {
+                let purpose = if insights { Purpose::Insights } else { Purpose::List };
+                let value = Value::from_json(json).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let Ok(filter) = <Option<ActivityFilter> as InputType>::parse(Some(value)) else { return Ok(()) };
+                match parse_filter(filter, purpose) {
+                    Ok(filter) => {
+                        if let Err(broken) = check_invariants(&filter, purpose) {
+                            return Err(TestCaseError::fail(broken));
+                        }
+                    }
+                    Err(errors) => prop_assert!(!errors.is_empty() && errors.iter().all(|e| !e.msg.is_empty())),
+                }
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@ mod common;
 mod connection;
 mod consistency;
 mod edge;
+mod fuzz;
 mod graphql;
 mod graphql_http;
 mod insights;
