@@ -71,6 +71,17 @@ test('GraphiQL loads from the gateway alone, starts with the token template and 
 
     const pageState = async () =>
       `page errors: ${JSON.stringify(pageErrors)}\nblocked: ${JSON.stringify(blocked)}\nbody: ${(await page.evaluate(() => document.body.innerText)).slice(0, 500)}`;
+
+    // Without a token: a sign-in that says how to get one, and nothing asked of the API that
+    // would only fail.
+    await waitFor(page, 'the sign-in', () => document.querySelector('form.sign-in input#token'), [], pageState);
+    const intro = await page.evaluate(() => document.querySelector('form.sign-in').innerText);
+    assert.match(intro, /API token/);
+    assert.match(intro, /audit-gateway token create/);
+    assert.equal(allowed.filter((r) => r.method === 'POST').length, 0, 'no request to the API without a token');
+    await page.type('#token', gw.token);
+    await page.click('form.sign-in button[type="submit"]');
+
     await waitFor(page, 'GraphiQL to render', () => document.querySelector('.graphiql-container'), [], pageState);
     await waitFor(page, 'the query editor', () => document.querySelector('.graphiql-query-editor .CodeMirror')?.CodeMirror, [], pageState);
 
@@ -81,16 +92,20 @@ test('GraphiQL loads from the gateway alone, starts with the token template and 
     assert.ok(operation, `the query editor holds the Dashboard operation:\n${queryText}`);
     assert.deepEqual(operation.selectionSet.selections.map((s) => s.name.value).sort(), ['activity', 'activityInsights']);
 
-    // The headers pane (behind its tab in the editor tools) starts with the Authorization template.
+    // The headers pane (behind its tab in the editor tools) holds the token, and the schema was
+    // fetched with it: no "Re-fetch GraphQL schema" needed.
     await page.click('.graphiql-editor-tools button[data-name="headers"]');
     const headersEditor = '.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror';
     await waitFor(page, 'the headers editor', (s) => document.querySelector(s)?.CodeMirror, [headersEditor], pageState);
-    const template = await editorValue(page, headersEditor);
-    assert.match(template, /^\s*\{?\s*"?Authorization"?\s*:\s*"?Bearer /, `the headers pane starts with an Authorization template: ${template}`);
-
-    await page.$eval(headersEditor, (el, value) => el.CodeMirror.setValue(value), JSON.stringify({ Authorization: `Bearer ${gw.token}` }));
-    // GraphiQL introspected once on load, without a token: fetch the schema again, as a user would.
-    await page.click('button[aria-label="Re-fetch GraphQL schema"]');
+    const headers = JSON.parse(await editorValue(page, headersEditor));
+    assert.equal(headers.Authorization, `Bearer ${gw.token}`);
+    let introspection;
+    for (let waited = 0; !introspection && waited < WAIT.timeout; waited += 100) {
+      introspection = allowed.find((r) => r.method === 'POST' && r.body?.includes('__schema'));
+      if (!introspection) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(introspection, 'GraphiQL introspected');
+    assert.equal(introspection.headers.authorization, `Bearer ${gw.token}`, 'with the token');
 
     // Run it; the answer lands in the result pane.
     await page.click('.graphiql-execute-button');
@@ -129,6 +144,27 @@ test('GraphiQL loads from the gateway alone, starts with the token template and 
   } finally {
     await page.screenshot({ path: SCREENSHOT, fullPage: true }).catch(() => {});
     if (blocked.length) console.log(`requests to other hosts (aborted): ${blocked.join(', ')}`);
+    await page.close();
+  }
+});
+
+test('after signing in on the audit page, the playground starts with the token and the docs, no sign-in asked', async () => {
+  const page = await browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  // What the audit page leaves in the tab's sessionStorage when an administrator signs in.
+  await page.evaluateOnNewDocument((token) => sessionStorage.setItem('audit-gateway.token', token), gw.token);
+  try {
+    await page.goto(`http://127.0.0.1:${gw.port}/graphql`, { waitUntil: 'load', timeout: 60_000 });
+    await page.waitForSelector('.graphiql-container', WAIT);
+    assert.equal(await page.$('form.sign-in'), null, 'no sign-in form');
+    const docsButton = 'button[aria-label="Show Documentation Explorer"]';
+    await page.waitForSelector(docsButton, WAIT);
+    await page.click(docsButton);
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.graphiql-doc-explorer a')].some((a) => a.textContent === 'Query'), WAIT);
+    assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
+  } finally {
     await page.close();
   }
 });
