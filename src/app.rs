@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
@@ -20,7 +20,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::{edge, graphql, rest, server};
+use crate::{audit_page, edge, graphql, rest, server};
 
 /// The whole HTTP surface: each face's routes, the health checks, and the layers every request
 /// passes through.
@@ -29,8 +29,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(graphql::http::router(&state))
         .merge(rest::router(&state))
-        // A browser opening the gateway's address lands in the playground.
-        .route("/", get(|| async { Redirect::temporary("/graphql") }))
+        .merge(audit_page::router())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         // Innermost first: the deadline and the body limit hold for every route, every error gets

@@ -11,6 +11,8 @@
 //!   ([`rate_limit`]).
 //! - [`graphql`] and [`rest`] are the two faces. Each parses its raw input into the one
 //!   [`filter::Filter`] and calls the same query functions; neither contains SQL.
+//! - [`audit_page`] serves the administrator's page at `/`, a client of the GraphQL face; it and
+//!   the playground are files built into the binary ([`assets`]).
 //! - [`filter`] owns the shared filter, its validation and the window arithmetic (local calendar
 //!   dates, time-zone offsets, timeframes) that turns it into UTC bounds.
 //! - [`audit`] runs the queries: the activity page and the insights, as aggregate SQL.
@@ -24,7 +26,9 @@
 
 pub mod admission;
 pub mod app;
+pub mod assets;
 pub mod audit;
+pub mod audit_page;
 pub mod auth;
 pub mod availability;
 pub mod cli;

@@ -5,30 +5,47 @@
 
 use axum::Router;
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::get;
 
+use crate::assets::{self, Asset, Assets};
 use crate::state::AppState;
 
-/// The page may only load from, and talk to, the gateway itself. GraphiQL sets inline styles.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
-     form-action 'self'";
-
-/// The page's files: `(name, content type, bytes)`.
-const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("graphiql.min.js", "text/javascript", include_bytes!("../../playground/assets/graphiql.min.js")),
-    ("graphiql.min.css", "text/css", include_bytes!("../../playground/assets/graphiql.min.css")),
-    ("react.production.min.js", "text/javascript", include_bytes!("../../playground/assets/react.production.min.js")),
-    (
-        "react-dom.production.min.js",
-        "text/javascript",
-        include_bytes!("../../playground/assets/react-dom.production.min.js"),
-    ),
-    ("playground.js", "text/javascript", include_bytes!("../../playground/src/playground.js")),
-    ("playground.css", "text/css", include_bytes!("../../playground/src/playground.css")),
+const FILES: &[Asset] = &[
+    Asset {
+        name: "graphiql.min.js",
+        content_type: "text/javascript",
+        bytes: include_bytes!("../../playground/assets/graphiql.min.js"),
+    },
+    Asset {
+        name: "graphiql.min.css",
+        content_type: "text/css",
+        bytes: include_bytes!("../../playground/assets/graphiql.min.css"),
+    },
+    Asset {
+        name: "react.production.min.js",
+        content_type: "text/javascript",
+        bytes: include_bytes!("../../playground/assets/react.production.min.js"),
+    },
+    Asset {
+        name: "react-dom.production.min.js",
+        content_type: "text/javascript",
+        bytes: include_bytes!("../../playground/assets/react-dom.production.min.js"),
+    },
+    Asset {
+        name: "playground.js",
+        content_type: "text/javascript",
+        bytes: include_bytes!("../../playground/src/playground.js"),
+    },
+    Asset {
+        name: "playground.css",
+        content_type: "text/css",
+        bytes: include_bytes!("../../playground/src/playground.css"),
+    },
 ];
+
+static ASSETS: Assets = Assets::new(FILES, || assets::entity_tags(FILES));
 
 const PAGE: &str = include_str!("../../playground/src/index.html");
 
@@ -39,16 +56,9 @@ pub fn router() -> Router<AppState> {
 
 /// The page itself (served for a browser's `GET /graphql`).
 pub fn page() -> Response {
-    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE).into_response();
-    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
-    response
+    assets::page(PAGE)
 }
 
-async fn asset(Path(name): Path<String>) -> Response {
-    let Some((_, content_type, bytes)) = ASSETS.iter().find(|(file, _, _)| *file == name) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    // The files change only with the binary; an hour of caching spares reloads.
-    let headers = [(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "public, max-age=3600")];
-    (headers, *bytes).into_response()
+async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    ASSETS.serve(&name, &headers)
 }

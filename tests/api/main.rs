@@ -15,6 +15,7 @@ mod insights;
 mod list;
 mod migrations;
 mod outage;
+mod page;
 mod parity;
 mod process;
 mod rest;
