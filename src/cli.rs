@@ -467,9 +467,11 @@ async fn demo(url: Option<String>, args: &ServeArgs) -> CliResult {
         r#"
 audit-gateway demo: {users} users, {actions} activities from {first_day} up to now ({url})
 
+  Audit page {base}/   (sign in with the token below)
+
   export TOKEN={token}
 
-  GraphiQL   {base}/graphql   (its Headers pane needs the token)
+  GraphiQL   {base}/graphql   (asks for the token once, or shares the audit page's sign-in)
   Header     {{"Authorization": "Bearer {token}"}}
 
   REST:

@@ -268,6 +268,11 @@ async fn a_second_demo_refuses_while_the_first_serves_and_the_first_keeps_workin
     let port = free_port();
     let first = Demo::start(&dir, port);
     let token = first.token().await;
+    // The audit page's address comes first, before the token it needs.
+    let printed = first.stdout.lock().expect("stdout").clone();
+    let page_line = printed.lines().position(|line| line.contains(&format!("Audit page http://127.0.0.1:{port}/ ")));
+    let token_line = printed.lines().position(|line| line.contains("export TOKEN="));
+    assert!(page_line.is_some() && page_line < token_line, "{printed}");
     let client = reqwest::Client::new();
     let page = format!("http://127.0.0.1:{port}/api/activity?timeframe=week");
     let served = |client: reqwest::Client, page: String, token: String| async move {
