@@ -159,6 +159,17 @@ fn shapes(end: NaiveDate, users: &[i64], deep_cursor: &str) -> Vec<Shape> {
             "users": users, "actions": ["update", "delete"],
         })
     };
+    // The audit page's own request, the document it sends (web/src/graphql/), for a year in Berlin.
+    let audit_page = format!(
+        "{}\n{}",
+        include_str!("../web/src/graphql/dashboard.graphql"),
+        include_str!("../web/src/graphql/log-page.graphql")
+    );
+    let audit_page_variables = serde_json::json!({
+        "filter": { "timeframe": "YEAR", "endDate": end.to_string(), "timeZone": "Europe/Berlin", "includeInternal": true },
+        "interval": "MONTH",
+        "first": 50,
+    });
     // A window inside one calendar month (the 5th to the 24th of the last one).
     let end_minus_six = end - chrono::Days::new(6);
     let twenty_days_before = end_minus_six - chrono::Days::new(19);
@@ -293,6 +304,13 @@ fn shapes(end: NaiveDate, users: &[i64], deep_cursor: &str) -> Vec<Shape> {
             request: Request::Get(format!(
                 "/api/activity/insights?start_date={twenty_days_before}&report_date={end_minus_six}{users_query}"
             )),
+        },
+        Shape {
+            name: "10. audit page, year, Europe/Berlin (GraphQL)",
+            request: Request::Graphql(
+                serde_json::json!({ "query": audit_page, "variables": audit_page_variables, "operationName": "Dashboard" })
+                    .to_string(),
+            ),
         },
     ]
 }
