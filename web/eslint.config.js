@@ -1,5 +1,6 @@
 // ESLint: typescript-eslint's strict and stylistic rule sets, with type information, for the
-// page's sources, its tests and its configuration files. The generated file is not linted.
+// page's sources, its tests (unit and end-to-end) and its configuration files. The generated file
+// is not linted.
 
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
@@ -14,7 +15,7 @@ export default defineConfig(
   {
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.json', './tsconfig.node.json'],
+        project: ['./tsconfig.json', './tsconfig.node.json', './e2e/tsconfig.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -15,7 +15,7 @@ import {
 } from './generated/graphql';
 import { RequestProblem, request, type Problem } from './lib/api';
 import { todayIn } from './lib/dates';
-import { filterFromSearch, sameFilter, searchFromFilter, type Filter } from './lib/filter';
+import { filterFromSearch, orderWindow, sameFilter, searchFromFilter, type Filter } from './lib/filter';
 import { dashboardVariables, logPageVariables, type PageRequest } from './lib/variables';
 
 export const PAGE_SIZES = [25, 50, 100] as const;
@@ -123,7 +123,9 @@ export class AuditSession {
     this.settleTimer = null;
   }
 
-  private commit(next: Filter): void {
+  private commit(edited: Filter): void {
+    const next = orderWindow(edited, this.committed);
+    if (next !== edited) this.set({ filter: next });
     // Choosing what is already shown (or undoing a change before it settled) asks for nothing.
     if (sameFilter(next, this.committed) && this.state.shown !== null) return;
     this.committed = next;

@@ -92,9 +92,9 @@ export function FilterBar({ filter, range, today, facets, onChange }: Props) {
             onChange={(event) => {
               const from = event.currentTarget.value;
               if (!isDate(from)) return;
-              // Choosing a first day makes the window custom; its end stays unless it would come first.
-              const to = range.end < from ? from : range.end;
-              onChange({ ...filter, timeframe: 'custom', from, to }, true);
+              // Choosing a first day makes the window custom; its end stays (if it would come
+              // first, it moves to the first day once the change settles: orderWindow).
+              onChange({ ...filter, timeframe: 'custom', from, to: range.end }, true);
             }}
           />
           {!custom && (
@@ -112,10 +112,10 @@ export function FilterBar({ filter, range, today, facets, onChange }: Props) {
             max={today}
             onChange={(event) => {
               const value = event.currentTarget.value;
-              // Cleared: the window ends today again.
+              // Cleared: the window ends today again. A first day after it moves to it once the
+              // change settles (orderWindow), not while a year is still being typed.
               const to = isDate(value) ? value : null;
-              const from = custom && to !== null && filter.from !== null && filter.from > to ? to : filter.from;
-              onChange({ ...filter, from, to }, true);
+              onChange({ ...filter, to }, true);
             }}
           />
         </div>

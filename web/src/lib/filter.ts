@@ -136,6 +136,17 @@ export function searchFromFilter(filter: Filter): string {
   return '?' + pairs.map(([key, value]) => `${key}=${encode(value)}`).join('&');
 }
 
+/**
+ * A custom window whose first day came after its last, put in order when it is sent: the day the
+ * user changed since `before` stays, and the other moves to it. The date fields are not ordered
+ * as they are typed in: typing a year digit by digit passes through years 2, 20 and 202, and
+ * moving the other day to each of them would lose it.
+ */
+export function orderWindow(next: Filter, before: Filter): Filter {
+  if (next.timeframe !== 'custom' || next.from === null || next.to === null || next.from <= next.to) return next;
+  return next.from !== before.from ? { ...next, to: next.from } : { ...next, from: next.to };
+}
+
 export function sameFilter(a: Filter, b: Filter): boolean {
   return searchFromFilter(a) === searchFromFilter(b);
 }
