@@ -53,6 +53,7 @@ impl Snapshot {
         Snapshot(Arc::new(Inner { db: db.clone(), transaction: OnceCell::new(), pending: OnceCell::new() }))
     }
 
+    /// A handle that does not keep the snapshot open.
     pub fn downgrade(&self) -> WeakSnapshot {
         WeakSnapshot(Arc::downgrade(&self.0))
     }
