@@ -120,6 +120,16 @@ impl Drop for TestDb {
     }
 }
 
+/// For the tests that only apply to PostgreSQL (`#[ignore = "needs PostgreSQL: …"]`, run with
+/// `--include-ignored` where `TEST_DATABASE_URL` names one): run anywhere else, they fail rather
+/// than pass without testing anything.
+pub fn assert_on_postgres(test_db: &TestDb) {
+    assert!(
+        test_db.config.schema.is_some(),
+        "this test needs PostgreSQL: run it with TEST_DATABASE_URL=postgres://… (README, \"Two commands\")"
+    );
+}
+
 /// A database URL the binary can use for this test's database (PostgreSQL: pinned to its schema).
 pub fn cli_url(test_db: &TestDb) -> String {
     match &test_db.config.schema {
