@@ -23,11 +23,10 @@
 //! 0.1 s points and 4 concurrent clients: CI runs it so the harness cannot rot; it checks that the
 //! table comes out, not how fast.
 
+mod support;
+
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -37,8 +36,8 @@ use audit_gateway::state::AppState;
 use audit_gateway::{seed, tokens};
 use chrono::NaiveDate;
 use clap::Parser;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use support::{Call, Limits, Point, Request, Server, free_port, http_call, measure, parallelism, rate, scalar, send};
 
 /// Benchmarks the gateway per query shape against the raw SQL floor.
 #[derive(Debug, Parser)]
@@ -93,29 +92,6 @@ struct Args {
 struct Shape {
     name: &'static str,
     request: Request,
-}
-
-/// A request, ready to send: a REST path or a serialized GraphQL body.
-#[derive(Clone)]
-enum Request {
-    Get(String),
-    Graphql(String),
-}
-
-impl Request {
-    fn graphql(query: &str, variables: serde_json::Value) -> Request {
-        Request::Graphql(serde_json::json!({ "query": query, "variables": variables }).to_string())
-    }
-
-    fn send(&self, client: &reqwest::Client, base: &str, token: &str) -> reqwest::RequestBuilder {
-        let request = match self {
-            Request::Get(path) => client.get(format!("{base}{path}")),
-            Request::Graphql(body) => {
-                client.post(format!("{base}/graphql")).header(CONTENT_TYPE, "application/json").body(body.clone())
-            }
-        };
-        request.header(AUTHORIZATION, format!("Bearer {token}"))
-    }
 }
 
 const PAGE_FIELDS: &str = "total pages items { id verb objectType objectId \
@@ -315,39 +291,12 @@ fn shapes(end: NaiveDate, users: &[i64], deep_cursor: &str) -> Vec<Shape> {
     ]
 }
 
-/// Latencies of one measurement point.
-#[derive(Default)]
-struct Point {
-    latencies: Vec<Duration>,
-    errors: usize,
-    wall: Duration,
-    skipped: Option<String>,
-}
-
-impl Point {
-    fn percentile(&self, p: f64) -> Option<Duration> {
-        let mut sorted = self.latencies.clone();
-        sorted.sort_unstable();
-        let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
-        sorted.get(rank - 1).copied()
-    }
-    /// Successful requests per second (a fast 503 is not throughput).
-    fn throughput(&self) -> f64 {
-        (self.latencies.len() - self.errors) as f64 / self.wall.as_secs_f64().max(1e-9)
-    }
-}
-
 /// Statements captured from the in-process app, with when they ran.
 #[derive(Clone)]
 struct Captured {
     statement: Statement,
     started: Instant,
     elapsed: Duration,
-}
-
-struct Limits {
-    seconds: Duration,
-    max_requests: usize,
 }
 
 #[tokio::main]
@@ -381,37 +330,15 @@ async fn main() {
     let backend = db.get_database_backend();
 
     // 1. The data set.
-    let existing = scalar(&db, "SELECT COUNT(*) FROM activity").await;
-    let mut seed_line = None;
-    if existing == 0 {
-        let config = seed::SeedConfig {
-            users: args.users,
-            actions: args.actions,
-            days: args.days,
-            seed: args.seed,
-            end_date: args.end_date,
-            not_after: None,
-        };
-        let started = Instant::now();
-        let mut display = seed::ProgressDisplay::new(config.actions);
-        let report = seed::seed(&db, &config, |progress| display.update(progress)).await.expect("seeding failed");
-        display.finish();
-        let seconds = started.elapsed().as_secs_f64();
-        let line = format!(
-            "seeded {} users, {} transactions, {} activities in {seconds:.1} s ({:.0} activities/s, {:.0} rows/s)",
-            report.users,
-            report.transactions,
-            report.actions,
-            report.actions as f64 / seconds,
-            (report.transactions + report.actions) as f64 / seconds
-        );
-        eprintln!("{line}");
-        seed_line = Some(line);
-        // Fresh statistics (and PostgreSQL's visibility map, for index-only scans), as autovacuum
-        // would give a freshly loaded table a little later; SQLite's planner needs ANALYZE run.
-        let analyze = if backend == DbBackend::Postgres { "VACUUM ANALYZE" } else { "ANALYZE" };
-        db.execute_unprepared(analyze).await.expect("ANALYZE after seeding failed");
-    }
+    let config = seed::SeedConfig {
+        users: args.users,
+        actions: args.actions,
+        days: args.days,
+        seed: args.seed,
+        end_date: args.end_date,
+        not_after: None,
+    };
+    let seed_line = support::seed_if_empty(&db, &config).await;
     let activities = scalar(&db, "SELECT COUNT(*) FROM activity").await;
     let transactions = scalar(&db, "SELECT COUNT(*) FROM \"transaction\"").await;
     let last_day = last_day(&db).await;
@@ -430,10 +357,10 @@ async fn main() {
     let port = free_port();
     let log = std::env::temp_dir().join("audit-gateway-bench-server.log");
     let binary = args.binary.clone().unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_audit-gateway")));
-    let mut server = Server::start(&binary, &url, port, &log);
+    let mut server = Server::gateway(&binary, &url, port, &log);
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().expect("HTTP client");
-    server.wait_ready(&client, &base).await;
+    server.wait_ready(&client, &base, &Request::Get("/readyz".into()), Duration::from_secs(10)).await;
 
     // 4. The in-process copy that captures statements.
     let captured: Arc<Mutex<Vec<Captured>>> = Arc::default();
@@ -466,9 +393,9 @@ async fn main() {
     for shape in &shapes {
         eprintln!("· {}", shape.name);
         // 5. Capture: one request, after a warm-up one.
-        let _ = send(&client, &capture_base, &token, &shape.request).await;
+        let _ = send(&client, &capture_base, Some(&token), &shape.request).await;
         captured.lock().expect("capture lock").clear();
-        let (ok, _) = send(&client, &capture_base, &token, &shape.request).await;
+        let (ok, _) = send(&client, &capture_base, Some(&token), &shape.request).await;
         // Against an earlier build's schema this version's statements may not run: that shape then
         // has no floor, and the earlier build is still measured.
         assert!(ok || args.binary.is_some(), "{}: the capture request failed", shape.name);
@@ -497,7 +424,7 @@ async fn main() {
 
         // The gateway.
         server.reset_peak();
-        let call = http_call(&client, &base, &token, &shape.request);
+        let call = http_call(&client, &base, Some(&token), &shape.request);
         let single = measure(1, &limits, call.clone()).await;
         let mut concurrent = Vec::new();
         for &clients in &args.clients {
@@ -505,13 +432,10 @@ async fn main() {
             // A point that would take minutes only measures a queue: say so instead.
             let estimate = p50.as_secs_f64() * clients as f64 / parallelism();
             if estimate > 4.0 * limits.seconds.as_secs_f64().max(5.0) {
-                concurrent.push(Point {
-                    skipped: Some(format!("skipped (~{estimate:.0} s per round)")),
-                    ..Default::default()
-                });
+                concurrent.push(Err(format!("skipped (~{estimate:.0} s per round)")));
                 continue;
             }
-            concurrent.push(measure(clients, &limits, call.clone()).await);
+            concurrent.push(Ok(measure(clients, &limits, call.clone()).await));
         }
         let peak = server.peak_rss_mib();
 
@@ -531,11 +455,13 @@ async fn main() {
         );
         let mut errors = single.errors;
         for point in &concurrent {
-            match &point.skipped {
-                Some(why) => row.push_str(&format!(" {why} | – |")),
-                None => row.push_str(&format!(" {} | {} |", rate(point.throughput()), ms(point.percentile(0.99)))),
+            match point {
+                Err(why) => row.push_str(&format!(" {why} | – |")),
+                Ok(point) => {
+                    row.push_str(&format!(" {} | {} |", rate(point.throughput()), ms(point.percentile(0.99))));
+                    errors += point.errors;
+                }
             }
-            errors += point.errors;
         }
         row.push_str(&format!(" {errors} | {} |", peak.map_or_else(|| "–".to_owned(), |p| format!("{p:.0}"))));
         rows_out.push(row);
@@ -543,12 +469,7 @@ async fn main() {
     server.stop();
 
     // 6. The tables.
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
+    let cpu = support::cpu_model();
     println!();
     println!("### {activities} activities, {transactions} transactions, {backend:?} ({} cores, {cpu})", parallelism());
     println!();
@@ -580,78 +501,6 @@ async fn main() {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
     }
-}
-
-async fn send(client: &reqwest::Client, base: &str, token: &str, request: &Request) -> (bool, usize) {
-    match request.send(client, base, token).send().await {
-        Ok(response) => {
-            let status = response.status();
-            match response.bytes().await {
-                // A GraphQL error still answers 200; its body has an `errors` member.
-                Ok(body) => (status.is_success() && !contains(&body, b"\"errors\""), body.len()),
-                Err(_) => (false, 0),
-            }
-        }
-        Err(_) => (false, 0),
-    }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Requests per second, with a decimal when there are few.
-fn rate(per_second: f64) -> String {
-    if per_second < 10.0 { format!("{per_second:.1}") } else { format!("{per_second:.0}") }
-}
-
-/// A request (or a replay) to time: a future factory shared by the client loops.
-type Call = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
-
-/// Runs `clients` loops of `call` until the point's time or request budget is spent, recording
-/// every latency. Each loop checks the clock after each call, so a slow shape still gets one round.
-async fn measure(clients: usize, limits: &Limits, call: Call) -> Point {
-    // Warm-up: caches, connections, prepared statements.
-    for _ in 0..clients.min(2) {
-        call().await;
-    }
-    let started = Instant::now();
-    let deadline = started + limits.seconds;
-    let budget = Arc::new(AtomicUsize::new(limits.max_requests.max(clients)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..clients {
-        let (call, budget) = (call.clone(), budget.clone());
-        tasks.spawn(async move {
-            let (mut latencies, mut errors) = (Vec::new(), 0);
-            while budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1)).is_ok() {
-                let sent = Instant::now();
-                if !call().await {
-                    errors += 1;
-                }
-                latencies.push(sent.elapsed());
-                if Instant::now() >= deadline {
-                    break;
-                }
-            }
-            (latencies, errors)
-        });
-    }
-    let mut point = Point::default();
-    while let Some(done) = tasks.join_next().await {
-        let (latencies, errors) = done.expect("a client loop panicked");
-        point.latencies.extend(latencies);
-        point.errors += errors;
-    }
-    point.wall = started.elapsed();
-    point
-}
-
-fn http_call(client: &reqwest::Client, base: &str, token: &str, request: &Request) -> Call {
-    let (client, base, token, request) = (client.clone(), base.to_owned(), token.to_owned(), request.clone());
-    Arc::new(move || {
-        let (client, base, token, request) = (client.clone(), base.clone(), token.clone(), request.clone());
-        Box::pin(async move { send(&client, &base, &token, &request).await.0 })
-    })
 }
 
 /// Groups the captured statements into waves: statements whose run times overlapped (the list's
@@ -716,15 +565,6 @@ fn replay_call(db: &DatabaseConnection, waves: &[Vec<Statement>]) -> Call {
     })
 }
 
-async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .expect("benchmark query failed")
-        .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("an integer")
-}
-
 /// The log's last day (UTC): the windows end there, so they hold data whatever the seed's end date.
 async fn last_day(db: &DatabaseConnection) -> NaiveDate {
     let row = db
@@ -770,66 +610,4 @@ async fn deep_cursor(db: &DatabaseConnection, end: NaiveDate) -> String {
         .await
         .expect("the deep row");
     page.items.first().map(|item| Position::of(item).cursor()).unwrap_or_default()
-}
-
-fn parallelism() -> f64 {
-    std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64)
-}
-
-/// A port nobody listens on (a small race with other programs, acceptable for a benchmark).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local address").port()
-}
-
-/// The server under test: `audit-gateway serve`, the binary Cargo built with this bench or the
-/// one `--binary` names.
-struct Server {
-    child: Child,
-}
-
-impl Server {
-    fn start(binary: &std::path::Path, url: &str, port: u16, log: &std::path::Path) -> Server {
-        let log = std::fs::File::create(log).expect("cannot create the server log");
-        let child = Command::new(binary)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", url)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("cannot start audit-gateway serve");
-        Server { child }
-    }
-
-    async fn wait_ready(&mut self, client: &reqwest::Client, base: &str) {
-        for _ in 0..200 {
-            if let Ok(response) = client.get(format!("{base}/readyz")).send().await
-                && response.status().is_success()
-            {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("audit-gateway serve exited early ({status}); see its log");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("audit-gateway serve did not become ready in 10 s");
-    }
-
-    /// Resets the kernel's peak-RSS mark (`VmHWM`) so each shape reports its own peak.
-    fn reset_peak(&self) {
-        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
-    }
-
-    fn peak_rss_mib(&self) -> Option<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kib / 1024.0)
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
