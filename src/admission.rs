@@ -10,7 +10,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::auth::{self, Admin};
+use crate::auth::Admin;
 use crate::error::{AppError, Face};
 use crate::state::AppState;
 
@@ -20,7 +20,7 @@ pub async fn admit(State(state): State<AppState>, mut request: Request, next: Ne
     if state.availability.is_down() {
         return AppError::Unavailable(None).render(face);
     }
-    let admin = match auth::authenticate(&state.db, request.headers()).await {
+    let admin = match state.tokens.authenticate(&state.db, request.headers()).await {
         Ok(admin) => admin,
         Err(error) => return state.availability.observe(&state.db, error.render(face)),
     };

@@ -37,6 +37,10 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
         .min_connections(0)
         .connect_timeout(Duration::from_secs(3))
         .acquire_timeout(Duration::from_secs(3))
+        // A connection in steady use is not pinged before each request (a round trip per
+        // request); one idle for a while is, so a database that restarted meanwhile costs no
+        // failed request.
+        .test_before_acquire_if_idle_for(Duration::from_secs(1))
         .sqlx_logging(false)
         // WAL lets readers proceed while a seed or another writer commits.
         .map_sqlx_sqlite_opts(|opts| opts.journal_mode(SqliteJournalMode::Wal).foreign_keys(true));

@@ -233,7 +233,6 @@ async fn respond<T: Serialize>(
 
 async fn activity_body(db: &Snapshot, filter: &Filter, page: PageRequest) -> Result<ActivityListBody, AppError> {
     let page = audit::list(db, filter, page, audit::Total::Count).await?;
-    let users = audit::users_by_id(db, page.items.iter().filter_map(|item| item.user_id)).await?;
     let items = page
         .items
         .into_iter()
@@ -241,7 +240,7 @@ async fn activity_body(db: &Snapshot, filter: &Filter, page: PageRequest) -> Res
             transaction: TransactionBody {
                 id: item.transaction_id,
                 issued_at: audit::format_instant(item.issued_at),
-                user: item.user_id.and_then(|id| users.get(&id).cloned()).map(UserBody::from),
+                user: item.user.map(UserBody::from),
             },
             verb: item.verb,
             object_type: item.object_type,

@@ -8,8 +8,9 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 use sea_orm::DatabaseConnection;
 
+use crate::auth::TokenCache;
 use crate::availability::Availability;
-use crate::graphql::{self, AuditSchema};
+use crate::graphql;
 use crate::rate_limit::RateLimiter;
 
 /// What one request and one connection may cost. The defaults are the documented ones
@@ -58,10 +59,13 @@ impl Default for Limits {
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    pub schema: AuditSchema,
+    /// Runs GraphQL operations.
+    pub graphql: Arc<graphql::Executor>,
     pub limits: Arc<Limits>,
     /// Whether the database is known to be away (requests then fail at once).
     pub availability: Availability,
+    /// The tokens verified in the last second.
+    pub tokens: TokenCache,
     /// Per-token request rate, when one is configured.
     pub rate_limiter: Option<Arc<RateLimiter>>,
     /// Origins whose pages may call the API (CORS); none by default.
@@ -76,9 +80,10 @@ impl AppState {
 
     pub fn with_limits(db: DatabaseConnection, limits: Limits) -> Self {
         AppState {
-            schema: graphql::build_schema(),
+            graphql: Arc::default(),
             rate_limiter: limits.rate_limit_per_minute.map(|per_minute| Arc::new(RateLimiter::per_minute(per_minute))),
             availability: Availability::default(),
+            tokens: TokenCache::default(),
             limits: Arc::new(limits),
             cors_allow_origins: Arc::default(),
             db,

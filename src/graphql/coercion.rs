@@ -13,38 +13,11 @@
 //! leaves to validation, which names it better.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::registry::{MetaType, MetaTypeName, Registry};
 use async_graphql::{Name, ServerError, ServerResult, Value, Variables};
 use async_graphql_value::Value as Literal;
-
-/// The extension that runs the check once the document is known (parsed, or found by its
-/// persisted hash) and before validation and execution.
-pub struct StrictCoercion;
-
-impl ExtensionFactory for StrictCoercion {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(StrictCoercion)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for StrictCoercion {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        check_document(&ctx.schema_env.registry, &document, variables)?;
-        Ok(document)
-    }
-}
 
 /// Checks every operation's variables and every literal argument of `document`.
 pub(super) fn check_document(

@@ -12,14 +12,17 @@
 //! read for an authenticated administrator.
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, BatchResponse};
+use std::collections::BTreeMap;
+
+use async_graphql::{BatchRequest, PathSegment, ServerError};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::json;
 
 use super::limits::{self, Budget};
 use super::loader::UserLoader;
@@ -196,7 +199,7 @@ async fn execute(state: &AppState, admin: Admin, media: MediaType, batch: BatchR
         if let Some(name) = &request.operation_name {
             names.push(name.clone());
         }
-        request.data(admin).data(snapshot.clone()).data(UserLoader::for_request(&snapshot)).data(budget.clone())
+        request.data(admin).data(snapshot.clone()).data(UserLoader::for_request(&snapshot))
     };
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
@@ -207,22 +210,23 @@ async fn execute(state: &AppState, admin: Admin, media: MediaType, batch: BatchR
             if let Some(missing) = missing_query(&request) {
                 return request_error(media, StatusCode::BAD_REQUEST, missing);
             }
-            let response = state.schema.execute(request).await;
+            let response = state.graphql.execute(request, &snapshot, &budget).await;
             snapshot.finish().await;
             let (body, outcome) = render(response);
-            (body, vec![outcome])
+            (serde_json::to_vec(&body), vec![outcome])
         }
         BatchRequest::Batch(requests) => {
             if let Some(missing) = requests.iter().find_map(missing_query) {
                 return request_error(media, StatusCode::BAD_REQUEST, missing);
             }
-            let responses = match state.schema.execute_batch(BatchRequest::Batch(requests)).await {
-                BatchResponse::Single(response) => vec![response],
-                BatchResponse::Batch(responses) => responses,
-            };
+            // One after another: each is priced against what the ones before it left of the budget.
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                responses.push(state.graphql.execute(request, &snapshot, &budget).await);
+            }
             snapshot.finish().await;
-            let (bodies, outcomes) = responses.into_iter().map(render).unzip();
-            (Value::Array(bodies), outcomes)
+            let (bodies, outcomes): (Vec<Body>, _) = responses.into_iter().map(render).unzip();
+            (serde_json::to_vec(&bodies), outcomes)
         }
     };
     let status = if outcomes.iter().any(|o| o.unavailable) {
@@ -238,7 +242,12 @@ async fn execute(state: &AppState, admin: Admin, media: MediaType, batch: BatchR
     } else {
         StatusCode::OK
     };
-    let mut response = (status, body.to_string()).into_response();
+    let body = body.unwrap_or_else(|error| {
+        // async-graphql's values always serialise; should one not, say so without details.
+        tracing::error!(%error, "a GraphQL response could not be serialised");
+        br#"{"errors":[{"message":"Internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_vec()
+    });
+    let mut response = (status, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response.extensions_mut().insert(DatabaseAway);
@@ -266,9 +275,22 @@ struct Outcome {
     timed_out: bool,
 }
 
+/// One response as the spec shapes it, written straight from async-graphql's values, so its
+/// fields come in the order the document selected them.
+#[derive(Serialize)]
+struct Body {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<ServerError>,
+    /// Absent when the request never executed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<async_graphql::Value>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extensions: BTreeMap<String, async_graphql::Value>,
+}
+
 /// One response as the spec shapes it: every error has a code; a request that never executed has
 /// no `data`; a failed non-null root field nulls `data` as a whole.
-fn render(mut response: async_graphql::Response) -> (Value, Outcome) {
+fn render(mut response: async_graphql::Response) -> (Body, Outcome) {
     give_every_error_a_code(&mut response);
     let has_code = |code: &str| {
         let code = async_graphql::Value::from(code);
@@ -280,22 +302,20 @@ fn render(mut response: async_graphql::Response) -> (Value, Outcome) {
         unavailable: has_code("SERVICE_UNAVAILABLE"),
         timed_out: has_code("TIMEOUT"),
     };
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "data": null }));
-    if let Some(object) = body.as_object_mut() {
-        if outcome.not_executed {
-            object.remove("data");
-        } else if let Some(Value::Object(data)) = object.get("data") {
-            // Every root field is non-null: one that failed leaves nothing to return but null.
-            let failed_root = response.errors.iter().any(|error| match error.path.first() {
-                Some(async_graphql::PathSegment::Field(key)) => !data.contains_key(key),
+    let data = match response.data {
+        _ if outcome.not_executed => None,
+        // Every root field is non-null: one that failed leaves nothing to return but null.
+        async_graphql::Value::Object(data)
+            if response.errors.iter().any(|error| match error.path.first() {
+                Some(PathSegment::Field(key)) => !data.contains_key(key.as_str()),
                 _ => false,
-            });
-            if failed_root {
-                object.insert("data".to_owned(), Value::Null);
-            }
+            }) =>
+        {
+            Some(async_graphql::Value::Null)
         }
-    }
-    (body, outcome)
+        data => Some(data),
+    };
+    (Body { errors: response.errors, data, extensions: response.extensions }, outcome)
 }
 
 /// Errors raised before execution (parsing and validation: a bad enum value, an unknown field)
@@ -348,8 +368,6 @@ fn not_acceptable() -> Response {
 
 #[cfg(test)]
 mod tests {
-    use async_graphql::{PathSegment, ServerError};
-
     use super::*;
 
     #[test]

@@ -22,14 +22,11 @@
 //! Every refusal is `BAD_USER_INPUT` with `extensions.limit` naming the limit.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet};
-use async_graphql::{InputType, Name, Request, ServerError, ServerResult, Value, Variables};
-
-use sea_orm::DbErr;
+use async_graphql::{InputType, Name, ServerError, ServerResult, Value, Variables};
 
 use super::query::parse_filter;
 use super::types::{ActivityFilter, PageInput};
@@ -50,7 +47,7 @@ pub const MAX_INTROSPECTION_LISTS: usize = 3;
 pub const REQUEST_BUDGET: u64 = 10_000;
 
 /// What is left of one HTTP request's budget: a batch's operations draw on the same one, so their
-/// costs add up. A request without one gets a fresh [`REQUEST_BUDGET`].
+/// costs add up.
 pub struct Budget(AtomicU64);
 
 impl Budget {
@@ -74,71 +71,27 @@ impl Budget {
     }
 }
 
-/// The extension that enforces the limits; registered on the schema before the persisted-query
-/// extension, so the text of a query is checked before anything parses it.
-pub struct RequestLimits;
-
-impl ExtensionFactory for RequestLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimitsExtension::default())
-    }
+/// The checks of a parsed document (step 2): how far its fragments expand, how deep its
+/// introspection lists nest.
+pub(super) fn check_document(document: &ExecutableDocument) -> ServerResult<()> {
+    check_expansion(document)?;
+    check_introspection(document)
 }
 
-/// One request's run of the checks (async-graphql creates one per operation).
-#[derive(Default)]
-struct RequestLimitsExtension {
-    /// The operation to execute, seen in `prepare_request` and needed once the document is known.
-    operation_name: Mutex<Option<String>>,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for RequestLimitsExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        check_variables(&request.variables)?;
-        if let Ok(mut name) = self.operation_name.lock() {
-            name.clone_from(&request.operation_name);
-        }
-        // An empty query is a persisted one, looked up by its hash: its text was checked when it
-        // was registered, through here.
-        if !request.query.is_empty() {
-            check_text(&request.query)?;
-            let document = async_graphql::parser::parse_query(&request.query).map_err(ServerError::from)?;
-            check_expansion(&document)?;
-            check_introspection(&document)?;
-            // Parsed once here: async-graphql validates and executes this document.
-            request.set_parsed_query(document);
-        }
-        next.run(ctx, request).await
-    }
-
-    /// The cost, once the document is known (parsed above, or found by its hash), and before it
-    /// is validated or executed.
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let operation_name = self.operation_name.lock().map(|name| name.clone()).unwrap_or_default();
-        let work = request_work(&document, operation_name.as_deref(), variables);
-        let cost = match ctx.data_opt::<Snapshot>() {
-            Some(db) => audit::cost::total(db, &work).await,
-            None => Err(DbErr::Custom("no snapshot on the request".into())),
-        };
-        let cost = cost.map_err(|error| AppError::from(error).into_graphql().into_server_error(Default::default()))?;
-        match ctx.data_opt::<Arc<Budget>>() {
-            Some(budget) => budget.charge(cost)?,
-            None => Budget::new().charge(cost)?,
-        }
-        Ok(document)
-    }
+/// Prices the database work of the operation `operation_name` selects (step 3) and takes it from
+/// the request's `budget`, counting the rows of plain-path windows in the request's snapshot.
+pub(super) async fn charge(
+    budget: &Budget,
+    db: &Snapshot,
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+) -> ServerResult<()> {
+    let work = request_work(document, operation_name, variables);
+    let cost = audit::cost::total(db, &work)
+        .await
+        .map_err(|error| AppError::from(error).into_graphql().into_server_error(Default::default()))?;
+    budget.charge(cost)
 }
 
 fn refusal(limit: &str, message: String) -> ServerError {
@@ -235,7 +188,7 @@ pub(super) fn check_text(query: &str) -> ServerResult<()> {
 
 /// Variables arrive as JSON (whose reader stops at 128 levels); they are held to the document's
 /// nesting limit too, so a value is equally acceptable inline or as a variable.
-fn check_variables(variables: &Variables) -> ServerResult<()> {
+pub(super) fn check_variables(variables: &Variables) -> ServerResult<()> {
     fn depth(value: &Value) -> usize {
         match value {
             Value::List(items) => 1 + items.iter().map(depth).max().unwrap_or(0),

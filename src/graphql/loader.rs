@@ -22,8 +22,9 @@ impl UserLoader {
     /// A loader for one request. Its cache lives as long as the request, so a user seen on the
     /// page and again as the top actor is read once, and nothing leaks between callers.
     pub fn for_request(db: &Snapshot) -> DataLoader<UserLoader, HashMapCache> {
-        // No batching delay: the page's users are fetched in one explicit batch (see
-        // `Query::activity`), so waiting 1 ms for more keys would only add latency.
+        // No batching delay: the page's users come with its rows (see `Query::activity`), and the
+        // others in one explicit batch per field, so waiting 1 ms for more keys would only add
+        // latency.
         let loader = UserLoader { db: db.downgrade() };
         DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(Duration::ZERO)
     }

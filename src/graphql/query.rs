@@ -12,11 +12,11 @@ use crate::filter::{FieldError, Filter, Purpose};
 
 pub struct Query;
 
-/// Loads the users of `items` in one batch up front: the DataLoader's time window alone could split
-/// a large page into several statements.
-async fn preload_users(ctx: &Context<'_>, items: &[audit::ActivityItem]) -> ResolverResult<()> {
-    let ids: Vec<i64> = items.iter().filter_map(|item| item.user_id).collect();
-    user_loader(ctx)?.load_many(ids).await?;
+/// Gives the request's user loader the users the page's statement read with its rows, so that
+/// resolving them (and any other field asking for the same users) costs no statement.
+async fn feed_users(ctx: &Context<'_>, items: &[audit::ActivityItem]) -> ResolverResult<()> {
+    let users = items.iter().filter_map(|item| item.user.as_ref()).map(|user| (user.id, user.clone()));
+    user_loader(ctx)?.feed_many(users).await;
     Ok(())
 }
 
@@ -49,9 +49,7 @@ impl Query {
         let total =
             if wanted.field("total").exists() || wanted.field("pages").exists() { Total::Count } else { Total::Skip };
         let page = audit::list(db(ctx)?, &filter, page, total).await?;
-        if wanted.field("items").field("transaction").field("user").exists() {
-            preload_users(ctx, &page.items).await?;
-        }
+        feed_users(ctx, &page.items).await?;
         Ok(page.into())
     }
 
@@ -78,9 +76,7 @@ impl Query {
             }
         };
         let page = audit::connection(db(ctx)?, &filter, &slice).await?;
-        if ctx.look_ahead().field("edges").field("node").field("transaction").field("user").exists() {
-            preload_users(ctx, &page.items).await?;
-        }
+        feed_users(ctx, &page.items).await?;
         Ok(ActivityConnection::new(filter, page))
     }
 

@@ -106,15 +106,15 @@ async fn bad_input_is_a_bad_user_input_error_naming_the_field() {
 }
 
 #[tokio::test]
-async fn the_dashboard_costs_at_most_seven_statements() {
+async fn the_dashboard_costs_at_most_five_statements() {
     let app = TestApp::spawn().await;
     handmade_log(app.db()).await;
     let before = app.statements();
     dashboard(&app, json!({"timeframe": "WEEK", "endDate": "2026-06-10"})).await;
-    // Token, one look for pending rollup deltas (the insights'), insights, count (which reads the
-    // deltas itself), page, the page's users, and at most one more for the top actor.
+    // One look for pending rollup deltas (the insights'), insights, count (which reads the deltas
+    // itself), the page with its users, and at most one more for the top actor.
     let cost = app.statements() - before;
-    assert!((6..=7).contains(&cost), "{cost} statements");
+    assert!((4..=5).contains(&cost), "{cost} statements");
 }
 
 #[tokio::test]

@@ -139,9 +139,9 @@ async fn a_page_costs_the_same_statements_whatever_its_size() {
         assert_eq!(status, 200, "{body}");
         costs.push(app.statements() - before);
     }
-    // Token look-up, count (the rollups and the pending deltas in one statement), page, one batch
-    // of users: for REST and GraphQL alike.
-    assert_eq!(costs, vec![4, 4, 4, 4]);
+    // The count (the rollups and the pending deltas in one statement) and the page with its
+    // users: for REST and GraphQL alike.
+    assert_eq!(costs, vec![2, 2, 2, 2]);
 }
 
 #[tokio::test]
@@ -162,8 +162,8 @@ async fn graphql_counts_only_when_total_or_pages_is_asked_for() {
     assert_eq!(body["data"]["activity"]["total"], 11);
     let (with_pages, body) = cost("{ activity(page: {size: 2}) { pages } }").await;
     assert_eq!(body["data"]["activity"]["pages"], 6);
-    // Token and page; the count only when asked for.
-    assert_eq!((items_only, with_total, with_pages), (2, 3, 3));
+    // The page; the count only when asked for.
+    assert_eq!((items_only, with_total, with_pages), (1, 2, 2));
 }
 
 #[tokio::test]

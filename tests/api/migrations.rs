@@ -85,7 +85,7 @@ async fn migrations_adopt_an_existing_audit_log() {
     assert!(manager.has_table("api_token").await.expect("inspect"));
     assert!(manager.has_index("transaction", "ix_transaction_issued_at_id").await.expect("inspect"));
     let token = audit_gateway::tokens::create(db, "admin", "adopted", None).await.expect("token");
-    let found = audit_gateway::auth::authenticate(db, &bearer(&token.secret)).await;
+    let found = audit_gateway::auth::TokenCache::default().authenticate(db, &bearer(&token.secret)).await;
     assert!(found.is_ok(), "the adopted log's Admin can authenticate");
     let filter = audit_gateway::filter::Filter::parse(
         Default::default(),
