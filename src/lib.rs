@@ -7,7 +7,8 @@
 //! - [`app`] assembles the axum router and its layers; [`state`] is what every handler shares.
 //! - [`edge`] finishes every response: the access log, JSON bodies for the gateway's own errors.
 //! - [`admission`] guards the data routes: fail fast while the database is away ([`availability`]),
-//!   then the token ([`auth`] turns it into an administrator, or a 401/403), then its rate
+//!   then the token ([`auth`] turns it into an administrator, or a 401/403, and remembers a
+//!   valid one for a second), then its rate
 //!   ([`rate_limit`]).
 //! - [`graphql`] and [`rest`] are the two faces. Each parses its raw input into the one
 //!   [`filter::Filter`] and calls the same query functions; neither contains SQL.

@@ -15,6 +15,7 @@ mod limits;
 pub mod loader;
 mod playground;
 mod query;
+mod rows;
 mod types;
 
 use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};

@@ -4,6 +4,7 @@
 
 use super::error::ResolverResult;
 use super::loader::{database, user_loader};
+use super::rows::Rows;
 use crate::audit::{self, PageRequest};
 use crate::error::AppError;
 use crate::filter::{self, Field, FieldError, Filter, FilterInput};
@@ -196,7 +197,7 @@ pub struct PageInput {
 /// One page of activity, newest first.
 #[derive(SimpleObject)]
 pub struct ActivityPage {
-    pub items: Vec<Activity>,
+    pub items: Rows<Activity>,
     /// Activities matching the filter, on all pages.
     pub total: i64,
     pub page: i64,
@@ -208,7 +209,7 @@ pub struct ActivityPage {
 impl From<audit::ActivityPage> for ActivityPage {
     fn from(page: audit::ActivityPage) -> Self {
         ActivityPage {
-            items: page.items.into_iter().map(Activity::from).collect(),
+            items: Rows(page.items.into_iter().map(Activity::from).collect()),
             // Only left uncounted when neither field was selected, so the zeros are never shown.
             total: page.total.unwrap_or_default(),
             page: page.page,
@@ -276,7 +277,7 @@ pub struct FacetValue {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct ActivityConnection {
-    pub edges: Vec<ActivityEdge>,
+    pub edges: Rows<ActivityEdge>,
     pub page_info: PageInfo,
     #[graphql(skip)]
     filter: filter::Filter,
@@ -297,7 +298,7 @@ impl ActivityConnection {
             .zip(cursors)
             .map(|(item, cursor)| ActivityEdge { cursor, node: item.into() })
             .collect();
-        ActivityConnection { edges, page_info, filter }
+        ActivityConnection { edges: Rows(edges), page_info, filter }
     }
 }
 
