@@ -12,8 +12,14 @@
 //! The statements of one snapshot run one after another on its connection (GraphQL resolves
 //! fields together; they take turns). It also remembers, for the request, whether the rollups had
 //! pending deltas ([`Snapshot::pending_deltas`]): within one snapshot the answer cannot change.
+//!
+//! A request known to run a single statement says so ([`Snapshot::read_once`]): one statement
+//! sees one state of the database by itself, so it runs on a pooled connection without the
+//! transaction, whose `BEGIN`, `SET TRANSACTION` and `COMMIT` would cost PostgreSQL more than a
+//! page of the log does.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use sea_orm::{
@@ -43,6 +49,10 @@ impl WeakSnapshot {
 struct Inner {
     db: DatabaseConnection,
     transaction: OnceCell<DatabaseTransaction>,
+    /// Set by [`Snapshot::read_once`]: the next statement runs on the pool, without a transaction.
+    alone: AtomicBool,
+    /// Whether that one statement ran.
+    read_alone: AtomicBool,
     /// Whether the rollup deltas had rows, once a rollup read asked.
     pending: OnceCell<bool>,
 }
@@ -50,7 +60,13 @@ struct Inner {
 impl Snapshot {
     /// A snapshot of `db` that begins with its first statement.
     pub fn new(db: &DatabaseConnection) -> Self {
-        Snapshot(Arc::new(Inner { db: db.clone(), transaction: OnceCell::new(), pending: OnceCell::new() }))
+        Snapshot(Arc::new(Inner {
+            db: db.clone(),
+            transaction: OnceCell::new(),
+            alone: AtomicBool::new(false),
+            read_alone: AtomicBool::new(false),
+            pending: OnceCell::new(),
+        }))
     }
 
     /// A handle that does not keep the snapshot open.
@@ -63,8 +79,33 @@ impl Snapshot {
         self.0.db.get_database_backend()
     }
 
-    async fn transaction(&self) -> Result<&DatabaseTransaction, DbErr> {
-        self.0.transaction.get_or_try_init(|| begin(&self.0.db)).await
+    /// Declares that the request runs at most one statement (before it has run any): that one
+    /// then needs no transaction. A second statement would begin one and could see a later state
+    /// of the log than the first, so it is a bug, logged (and a panic in debug builds).
+    pub fn read_once(&self) {
+        if self.0.transaction.get().is_none() && !self.0.read_alone.load(Ordering::Acquire) {
+            self.0.alone.store(true, Ordering::Release);
+        }
+    }
+
+    /// Where the next statement runs: the pool for the one statement of a request that reads
+    /// once, the snapshot's transaction otherwise.
+    async fn reader(&self) -> Result<Reader<'_>, DbErr> {
+        if self.0.alone.swap(false, Ordering::AcqRel) {
+            self.0.read_alone.store(true, Ordering::Release);
+            return Ok(Reader::Pool(&self.0.db));
+        }
+        if self.0.read_alone.load(Ordering::Acquire) {
+            tracing::error!("a request declared to read once ran a second statement");
+            debug_assert!(false, "a request declared to read once ran a second statement");
+        }
+        Ok(Reader::Transaction(self.0.transaction.get_or_try_init(|| begin(&self.0.db)).await?))
+    }
+
+    /// Whether the snapshot began its transaction (tests check that a request reading once does not).
+    #[cfg(test)]
+    pub(crate) fn began(&self) -> bool {
+        self.0.transaction.get().is_some()
     }
 
     /// Whether the rollups' delta table had rows in this snapshot, asked once with `check`.
@@ -93,6 +134,12 @@ impl Snapshot {
     }
 }
 
+/// Where a statement runs (see [`Snapshot::reader`]).
+enum Reader<'a> {
+    Pool(&'a DatabaseConnection),
+    Transaction(&'a DatabaseTransaction),
+}
+
 /// A read-only transaction that keeps one snapshot of the database for all its statements.
 async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     match db.get_database_backend() {
@@ -112,18 +159,30 @@ impl ConnectionTrait for Snapshot {
     }
 
     async fn execute_raw(&self, statement: Statement) -> Result<ExecResult, DbErr> {
-        self.transaction().await?.execute_raw(statement).await
+        match self.reader().await? {
+            Reader::Pool(db) => db.execute_raw(statement).await,
+            Reader::Transaction(transaction) => transaction.execute_raw(statement).await,
+        }
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.transaction().await?.execute_unprepared(sql).await
+        match self.reader().await? {
+            Reader::Pool(db) => db.execute_unprepared(sql).await,
+            Reader::Transaction(transaction) => transaction.execute_unprepared(sql).await,
+        }
     }
 
     async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.transaction().await?.query_one_raw(statement).await
+        match self.reader().await? {
+            Reader::Pool(db) => db.query_one_raw(statement).await,
+            Reader::Transaction(transaction) => transaction.query_one_raw(statement).await,
+        }
     }
 
     async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.transaction().await?.query_all_raw(statement).await
+        match self.reader().await? {
+            Reader::Pool(db) => db.query_all_raw(statement).await,
+            Reader::Transaction(transaction) => transaction.query_all_raw(statement).await,
+        }
     }
 }

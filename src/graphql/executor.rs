@@ -58,8 +58,10 @@ struct PersistedQuery {
 impl Executor {
     /// Checks `request` and, if it passes, executes it over `db`. A request refused before it
     /// executes gets a response with its error alone (no path: the client's to fix).
-    pub async fn execute(&self, request: Request, db: &Snapshot, budget: &Budget) -> Response {
-        match self.prepare(request, db, budget).await {
+    /// `alone`: the request is the HTTP request's only operation, so if it reads once
+    /// ([`limits::reads_once`]) its snapshot needs no transaction.
+    pub async fn execute(&self, request: Request, db: &Snapshot, budget: &Budget, alone: bool) -> Response {
+        match self.prepare(request, db, budget, alone).await {
             Ok((request, asks_for_schema)) => {
                 let schema = if asks_for_schema { &self.introspection } else { &self.schema };
                 schema.execute(request).await
@@ -69,7 +71,13 @@ impl Executor {
     }
 
     /// The request with its document parsed and checked, and whether it asks for `__schema`.
-    async fn prepare(&self, mut request: Request, db: &Snapshot, budget: &Budget) -> ServerResult<(Request, bool)> {
+    async fn prepare(
+        &self,
+        mut request: Request,
+        db: &Snapshot,
+        budget: &Budget,
+        alone: bool,
+    ) -> ServerResult<(Request, bool)> {
         limits::check_variables(&request.variables)?;
         let document = match request.extensions.remove("persistedQuery") {
             Some(persisted) => self.persisted_document(&request.query, persisted).await?,
@@ -77,6 +85,9 @@ impl Executor {
         };
         coercion::check_document(&self.registry, &document, &request.variables)?;
         limits::charge(budget, db, &document, request.operation_name.as_deref(), &request.variables).await?;
+        if alone && limits::reads_once(&document, request.operation_name.as_deref()) {
+            db.read_once();
+        }
         let asks_for_schema = introspection::selects_schema(&document);
         request.set_parsed_query(document);
         Ok((request, asks_for_schema))
@@ -124,4 +135,55 @@ fn parse(query: &str) -> ServerResult<ExecutableDocument> {
     let document = async_graphql::parser::parse_query(query)?;
     limits::check_document(&document)?;
     Ok(document)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graphql::loader::UserLoader;
+    use crate::graphql::rows::tests::log;
+
+    async fn run(executor: &Executor, db: &sea_orm::DatabaseConnection, query: &str, alone: bool) -> (Response, bool) {
+        let snapshot = Snapshot::new(db);
+        let request = Request::new(query).data(snapshot.clone()).data(UserLoader::for_request(&snapshot));
+        let response = executor.execute(request, &snapshot, &Budget::new(), alone).await;
+        let began = snapshot.began();
+        snapshot.finish().await;
+        assert!(response.errors.is_empty(), "{query}: {:?}", response.errors);
+        (response, began)
+    }
+
+    #[tokio::test]
+    async fn a_page_without_a_count_or_a_cursor_reads_once_without_a_transaction() {
+        let (db, path) = log("executor").await;
+        let executor = Executor::default();
+        let page = "{ activityConnection(first: 2) { pageInfo { endCursor } edges { node { id transaction { user { name } } } } } }";
+        let (first, began) = run(&executor, &db, page, true).await;
+        assert!(!began, "the plain page began a transaction");
+        let data = first.data.into_json().expect("json");
+        let cursor = data["activityConnection"]["pageInfo"]["endCursor"].as_str().expect("a cursor").to_owned();
+        let reads_once = [
+            "{ __typename activityConnection { ...Page } } fragment Page on ActivityConnection { edges { cursor } }",
+            "{ activityConnection(last: 1, filter: { users: [\"1\"] }) { edges { node { verb } } } }",
+        ];
+        let reads_more = [
+            "{ activityConnection { totalCount } }".to_owned(),
+            format!("{{ activityConnection(after: \"{cursor}\") {{ pageInfo {{ hasPreviousPage }} }} }}"),
+            "{ a: activityConnection { edges { cursor } } b: activityConnection { edges { cursor } } }".to_owned(),
+            "{ activity { items { id } } }".to_owned(),
+            "{ activityInsights { totalActions } }".to_owned(),
+        ];
+        for query in reads_once {
+            assert!(!run(&executor, &db, query, true).await.1, "{query}");
+        }
+        for query in &reads_more {
+            assert!(run(&executor, &db, query, true).await.1, "{query}");
+        }
+        // One operation of a batch shares the snapshot with the others.
+        assert!(run(&executor, &db, page, false).await.1);
+        db.close().await.expect("close");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 }

@@ -210,7 +210,7 @@ async fn execute(state: &AppState, admin: Admin, media: MediaType, batch: BatchR
             if let Some(missing) = missing_query(&request) {
                 return request_error(media, StatusCode::BAD_REQUEST, missing);
             }
-            let response = state.graphql.execute(request, &snapshot, &budget).await;
+            let response = state.graphql.execute(request, &snapshot, &budget, true).await;
             snapshot.finish().await;
             let (body, outcome) = render(response);
             (serde_json::to_vec(&body), vec![outcome])
@@ -222,7 +222,7 @@ async fn execute(state: &AppState, admin: Admin, media: MediaType, batch: BatchR
             // One after another: each is priced against what the ones before it left of the budget.
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses.push(state.graphql.execute(request, &snapshot, &budget).await);
+                responses.push(state.graphql.execute(request, &snapshot, &budget, false).await);
             }
             snapshot.finish().await;
             let (bodies, outcomes): (Vec<Body>, _) = responses.into_iter().map(render).unzip();

@@ -285,6 +285,19 @@ impl<'d> Expansion<'d> {
     }
 }
 
+/// The operation `operation_name` selects: the named one, or the document's only one.
+fn chosen_operation<'d>(
+    document: &'d ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'d OperationDefinition> {
+    let mut operations = document.operations.iter();
+    let operation = match operation_name {
+        Some(wanted) => operations.find(|(name, _)| name.is_some_and(|name| name.as_str() == wanted)),
+        None => operations.next().filter(|_| document.operations.iter().count() == 1),
+    };
+    operation.map(|(_, operation)| &operation.node)
+}
+
 /// The database work the chosen operation asks for, field by field. Fields whose arguments do not
 /// parse ask for none here: validation or the resolver refuses them before any database work.
 fn request_work(
@@ -292,20 +305,32 @@ fn request_work(
     operation_name: Option<&str>,
     variables: &Variables,
 ) -> Vec<(Filter, Work)> {
-    let mut operations = document.operations.iter();
-    let operation = match operation_name {
-        Some(wanted) => operations.find(|(name, _)| name.is_some_and(|name| name.as_str() == wanted)),
-        None => operations.next().filter(|_| document.operations.iter().count() == 1),
-    };
-    let Some((_, operation)) = operation else { return Vec::new() };
-    let arguments = Arguments { variables, operation: &operation.node };
+    let Some(operation) = chosen_operation(document, operation_name) else { return Vec::new() };
+    let arguments = Arguments { variables, operation };
     let mut fields = Vec::new();
-    collect_fields(document, &operation.node.selection_set.node, &mut fields);
+    collect_fields(document, &operation.selection_set.node, &mut fields);
     let mut work = Vec::new();
     for field in fields {
         root_work(document, field, &arguments, &mut work);
     }
     work
+}
+
+/// Whether the chosen operation runs at most one statement: a single `activityConnection`
+/// (aside from `__typename`) without a cursor to continue from and without `totalCount`. Its page
+/// is one seek that reads the users with the rows (the loader is fed, never asked), and its price
+/// is known without reading anything ([`audit::cost`]). Such a request needs no transaction to be
+/// consistent ([`Snapshot::read_once`]).
+pub(super) fn reads_once(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    let Some(operation) = chosen_operation(document, operation_name) else { return false };
+    let mut fields = Vec::new();
+    collect_fields(document, &operation.selection_set.node, &mut fields);
+    fields.retain(|field| field.name.node != "__typename");
+    let [field] = fields[..] else { return false };
+    let continues = field.arguments.iter().any(|(name, _)| ["after", "before"].contains(&name.node.as_str()));
+    let mut selected = Vec::new();
+    collect_fields(document, &field.selection_set.node, &mut selected);
+    field.name.node == "activityConnection" && !continues && selected.iter().all(|f| f.name.node != "totalCount")
 }
 
 /// The fields of a selection set, looking through fragments (whose cycles were refused before).

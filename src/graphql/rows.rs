@@ -230,7 +230,7 @@ pub(super) const KNOWN_FIELDS: [(&str, &[&str]); 4] = [
 ];
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use async_graphql::{Request, Variables};
     use sea_orm::{ConnectionTrait, DatabaseConnection};
     use serde_json::json;
@@ -242,8 +242,8 @@ mod tests {
 
     /// A log of four activities: a user's with a payload and an address, a system action, an
     /// internal account's, and one without an object.
-    async fn log() -> (DatabaseConnection, std::path::PathBuf) {
-        let path = std::env::temp_dir().join(format!("audit-gateway-rows-{}.db", std::process::id()));
+    pub(in crate::graphql) async fn log(name: &str) -> (DatabaseConnection, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("audit-gateway-{name}-{}.db", std::process::id()));
         let db = db::connect(&DbConfig::new(format!("sqlite://{}?mode=rwc", path.display()))).await.expect("connect");
         db::migrate(&db).await.expect("migrate");
         for sql in [
@@ -283,7 +283,7 @@ mod tests {
 
     #[tokio::test]
     async fn rows_render_as_async_graphql_renders_them() {
-        let (db, path) = log().await;
+        let (db, path) = log("rows").await;
         let everything = "cursor node { __typename id verb objectType objectId data \
                           transaction { __typename id issuedAt remoteAddr user { __typename id name userName email isInternal } } }";
         let documents = [
