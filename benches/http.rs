@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use audit_gateway::app;
 use audit_gateway::db::{self, DbConfig};
 use audit_gateway::state::AppState;
-use audit_gateway::{seed, tokens};
+use audit_gateway::tokens;
 use chrono::NaiveDate;
 use clap::Parser;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -48,21 +48,9 @@ struct Args {
     /// Small data set and short points: checks that the harness runs, not speed.
     #[arg(long)]
     quick: bool,
-    /// Activities to seed when the log is empty.
-    #[arg(long, default_value_t = 1_000_000)]
-    actions: u64,
-    /// Accounts to seed when the log is empty.
-    #[arg(long, default_value_t = 1_000)]
-    users: u32,
-    /// Days of history to seed.
-    #[arg(long, default_value_t = 365)]
-    days: u32,
-    /// Seed of the generator.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Last day of the seeded history.
-    #[arg(long, default_value = "2026-06-30")]
-    end_date: NaiveDate,
+    /// The data set seeded when the log is empty.
+    #[command(flatten)]
+    data: support::DataSet,
     /// Seconds per measurement point (one client, 16, 64, floor).
     #[arg(long, default_value_t = 3.0)]
     seconds: f64,
@@ -303,8 +291,8 @@ struct Captured {
 async fn main() {
     let mut args = Args::parse();
     if args.quick {
-        args.actions = 20_000;
-        args.users = 50;
+        args.data.actions = 20_000;
+        args.data.users = 50;
         args.seconds = args.seconds.min(0.1);
         args.max_requests = args.max_requests.min(50);
         args.clients = vec![4];
@@ -330,17 +318,9 @@ async fn main() {
     let backend = db.get_database_backend();
 
     // 1. The data set.
-    let config = seed::SeedConfig {
-        users: args.users,
-        actions: args.actions,
-        days: args.days,
-        seed: args.seed,
-        end_date: args.end_date,
-        not_after: None,
-    };
-    let seed_line = support::seed_if_empty(&db, &config).await;
-    let activities = scalar(&db, "SELECT COUNT(*) FROM activity").await;
-    let transactions = scalar(&db, "SELECT COUNT(*) FROM \"transaction\"").await;
+    let seed_line = support::seed_if_empty(&db, &args.data.config()).await;
+    let activities = scalar::<i64>(&db, "SELECT COUNT(*) FROM activity").await;
+    let transactions = scalar::<i64>(&db, "SELECT COUNT(*) FROM \"transaction\"").await;
     let last_day = last_day(&db).await;
     let top_users = top_users(&db).await;
     let deep_cursor = deep_cursor(&db, last_day).await;

@@ -84,10 +84,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use audit_gateway::db::{self, DbConfig};
-use audit_gateway::{seed, tokens};
-use chrono::NaiveDate;
+use audit_gateway::tokens;
 use clap::Parser;
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::Value;
 use support::{Limits, Point, Request, Server, free_port, http_call, measure, parallelism, rate, scalar};
 
@@ -97,21 +95,9 @@ struct Args {
     /// The PostgreSQL database to benchmark (seeded if its log is empty).
     #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/audit_bench_1m")]
     database_url: String,
-    /// Activities to seed when the log is empty.
-    #[arg(long, default_value_t = 1_000_000)]
-    actions: u64,
-    /// Accounts to seed when the log is empty.
-    #[arg(long, default_value_t = 1_000)]
-    users: u32,
-    /// Days of history to seed.
-    #[arg(long, default_value_t = 365)]
-    days: u32,
-    /// Seed of the generator.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Last day of the seeded history.
-    #[arg(long, default_value = "2026-06-30")]
-    end_date: NaiveDate,
+    /// The data set seeded when the log is empty.
+    #[command(flatten)]
+    data: support::DataSet,
     /// Seconds per run (one server, one shape, one client count).
     #[arg(long, default_value_t = 8.0)]
     seconds: f64,
@@ -255,18 +241,10 @@ async fn main() {
     if args.binary.is_none() {
         db::migrate(&db).await.expect("cannot migrate the benchmark database");
     }
-    let config = seed::SeedConfig {
-        users: args.users,
-        actions: args.actions,
-        days: args.days,
-        seed: args.seed,
-        end_date: args.end_date,
-        not_after: None,
-    };
-    let seed_line = support::seed_if_empty(&db, &config).await;
-    let activities = scalar(&db, "SELECT COUNT(*) FROM activity").await;
-    let transactions = scalar(&db, "SELECT COUNT(*) FROM \"transaction\"").await;
-    let server_version = text(&db, "SHOW server_version").await;
+    let seed_line = support::seed_if_empty(&db, &args.data.config()).await;
+    let activities = scalar::<i64>(&db, "SELECT COUNT(*) FROM activity").await;
+    let transactions = scalar::<i64>(&db, "SELECT COUNT(*) FROM \"transaction\"").await;
+    let server_version = scalar::<String>(&db, "SHOW server_version").await;
 
     // 2. A token for the Admin.
     let token = tokens::create(&db, "1", "versus", Some(1))
@@ -541,15 +519,6 @@ fn id_text(id: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-async fn text(db: &DatabaseConnection, sql: &str) -> String {
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .expect("benchmark query failed")
-        .expect("a row");
-    row.try_get_by_index::<String>(0).expect("a text value")
 }
 
 /// The `version` of an installed package.json, or "?".

@@ -148,11 +148,44 @@ pub fn http_call(client: &reqwest::Client, base: &str, token: Option<&str>, requ
     })
 }
 
+/// The data set a bench seeds into an empty log (its flags, shared by the benches).
+#[derive(Debug, clap::Args)]
+pub struct DataSet {
+    /// Activities to seed when the log is empty.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub actions: u64,
+    /// Accounts to seed when the log is empty.
+    #[arg(long, default_value_t = 1_000)]
+    pub users: u32,
+    /// Days of history to seed.
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Last day of the seeded history.
+    #[arg(long, default_value = "2026-06-30")]
+    pub end_date: chrono::NaiveDate,
+}
+
+impl DataSet {
+    pub fn config(&self) -> seed::SeedConfig {
+        seed::SeedConfig {
+            users: self.users,
+            actions: self.actions,
+            days: self.days,
+            seed: self.seed,
+            end_date: self.end_date,
+            not_after: None,
+        }
+    }
+}
+
 /// Seeds the log unless it already has activities, then refreshes the planner's statistics;
 /// returns the line that says what was seeded (also written to stderr), or `None` when the log
 /// was not empty.
 pub async fn seed_if_empty(db: &DatabaseConnection, config: &seed::SeedConfig) -> Option<String> {
-    if scalar(db, "SELECT COUNT(*) FROM activity").await != 0 {
+    if scalar::<i64>(db, "SELECT COUNT(*) FROM activity").await != 0 {
         return None;
     }
     let started = Instant::now();
@@ -176,13 +209,14 @@ pub async fn seed_if_empty(db: &DatabaseConnection, config: &seed::SeedConfig) -
     Some(line)
 }
 
-pub async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+/// The first column of the first row of `sql`.
+pub async fn scalar<T: sea_orm::TryGetable>(db: &DatabaseConnection, sql: &str) -> T {
     let row = db
         .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
         .expect("benchmark query failed")
         .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("an integer")
+    row.try_get_by_index::<T>(0).expect("a value of the expected type")
 }
 
 /// Requests per second, with a decimal when there are few.

@@ -44,8 +44,10 @@ pub(crate) trait Row {
     /// know.
     fn field(&self, name: &str, set: &SelectionSet, render: &Render<'_>) -> Option<Value>;
 
-    /// The user ids the rows need.
-    fn user_id(&self) -> Option<i64>;
+    /// The user a row of a list shows, whose record the list fetches (with the others) first.
+    fn user_id(&self) -> Option<i64> {
+        None
+    }
 }
 
 impl<T: OutputType + Row> OutputType for Rows<T> {
@@ -195,10 +197,6 @@ impl Row for Transaction {
             _ => return None,
         })
     }
-
-    fn user_id(&self) -> Option<i64> {
-        self.user_id
-    }
 }
 
 impl Row for entity::users::Model {
@@ -213,10 +211,6 @@ impl Row for entity::users::Model {
             "isInternal" => Value::Boolean(self.is_internal),
             _ => return None,
         })
-    }
-
-    fn user_id(&self) -> Option<i64> {
-        Some(self.id)
     }
 }
 
