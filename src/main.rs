@@ -6,6 +6,11 @@ use audit_gateway::cli::{Cli, LogFormat};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc rather than the system allocator: a response is thousands of short-lived allocations
+/// (see BENCHMARKS.md, "The plain page").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
