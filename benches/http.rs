@@ -575,18 +575,18 @@ async fn top_users(db: &DatabaseConnection) -> Vec<i64> {
 /// The cursor of the year's row 500,000 (or of its middle row on a smaller log), through the
 /// gateway's own list and cursor code: shape 8's deep page starts after it.
 async fn deep_cursor(db: &DatabaseConnection, end: NaiveDate) -> String {
-    use audit_gateway::audit::{self, PageRequest, Path, Position, Total};
+    use audit_gateway::audit::{self, Method, PageRequest, Position, Total};
     use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
     let input = FilterInput { timeframe: Some(Timeframe::Year), end_date: Some(end), ..Default::default() };
     let filter = Filter::parse(input, Purpose::List, chrono::Utc::now()).expect("the year's filter");
     let first = PageRequest { page: 1, size: 1 };
-    let total = audit::list_by_path(&audit::Snapshot::new(db), &filter, first, Total::Count, Path::Fastest)
+    let total = audit::list_using(&audit::Snapshot::new(db), &filter, first, Total::Count, Method::Fastest)
         .await
         .expect("count")
         .total;
     let row = total.unwrap_or(0).min(1_000_000) / 2;
     let page = PageRequest { page: row + 1, size: 1 };
-    let page = audit::list_by_path(&audit::Snapshot::new(db), &filter, page, Total::Skip, Path::Fastest)
+    let page = audit::list_using(&audit::Snapshot::new(db), &filter, page, Total::Skip, Method::Fastest)
         .await
         .expect("the deep row");
     page.items.first().map(|item| Position::of(item).cursor()).unwrap_or_default()

@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 use audit_gateway::compaction;
 use audit_gateway::db::{self, DbConfig};
 use clap::Parser;
-use migration::rollup;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 
 #[derive(Debug, Parser)]
@@ -217,8 +216,10 @@ async fn write_batch(db: &DatabaseConnection, next_id: &AtomicI64, scattered: bo
 }
 
 async fn set_triggers(db: &DatabaseConnection, backend: DbBackend, on: bool) {
-    let statements = if on { rollup::create_triggers(backend) } else { rollup::drop_triggers(backend) };
-    for statement in rollup::drop_triggers(backend).into_iter().chain(on.then_some(statements).into_iter().flatten()) {
+    let statements = if on { audit_rollup::create_triggers(backend) } else { audit_rollup::drop_triggers(backend) };
+    for statement in
+        audit_rollup::drop_triggers(backend).into_iter().chain(on.then_some(statements).into_iter().flatten())
+    {
         exec(db, &statement).await;
     }
 }

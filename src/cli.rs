@@ -286,14 +286,14 @@ pub async fn run(cli: Cli) -> CliResult {
         }
         Command::Rollups(RollupsArgs { database, command: RollupsCommand::Rebuild }) => {
             let db = open_migrated(database.url()).await?;
-            migration::rollup::rebuild(&db).await?;
+            audit_rollup::rebuild(&db).await?;
             db::analyze(&db).await?;
             eprintln!("rollups rebuilt");
             Ok(())
         }
         Command::Rollups(RollupsArgs { database, command: RollupsCommand::Compact }) => {
             let db = open_migrated(database.url()).await?;
-            let folded = migration::rollup::compact(&db).await?;
+            let folded = compaction::fold(&db).await?;
             eprintln!("rollups compacted: {folded} pending deltas folded in");
             Ok(())
         }

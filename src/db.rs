@@ -68,7 +68,7 @@ pub async fn analyze(db: &DatabaseConnection) -> Result<(), DbErr> {
     let statement = match db.get_database_backend() {
         DbBackend::Postgres => {
             let tables: Vec<&str> =
-                ["users", "\"transaction\"", "activity"].into_iter().chain(migration::rollup::TABLE_NAMES).collect();
+                ["users", "\"transaction\"", "activity"].into_iter().chain(audit_rollup::table_names()).collect();
             format!("ANALYZE {}", tables.join(", "))
         }
         _ => "ANALYZE".to_owned(),

@@ -3,7 +3,7 @@
 //!
 //! Deployments that already have an audit log keep their tables: the first migration only creates
 //! what is missing (`IF NOT EXISTS`), and adds the indexes the gateway's queries need. The third
-//! adds the trigger-maintained rollups of [`rollup`] and backfills them from the existing log; the
+//! adds the trigger-maintained rollups of [`audit_rollup`] and backfills them from the existing log; the
 //! fourth makes the triggers append deltas that the gateway folds in; the fifth adds the verb-less
 //! `audit_rollup_total`; the sixth re-keys the per-user rollups on PostgreSQL; the seventh drops
 //! the quarter hours of `audit_rollup_user`, which readers count from the log; the eighth packs
@@ -11,9 +11,9 @@
 //! insert and delete triggers append their deltas without summing them first.
 //!
 //! A migration never changes once shipped: its statements are its own (the third keeps a frozen
-//! copy of what [`rollup`] generated then), and a change is a new migration. A test holds a fresh
+//! copy of what [`audit_rollup`] generated then), and a change is a new migration. A test holds a fresh
 //! database, one migrated step by step and one whose triggers a bulk seed re-created from
-//! [`rollup`]'s current definitions to the same schema.
+//! [`audit_rollup`]'s current definitions to the same schema.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -26,7 +26,6 @@ mod m20261126_000006_key_per_user_rollups_by_user;
 mod m20261126_000007_drop_user_quarter_hours;
 mod m20261126_000008_pack_user_entity_counts;
 mod m20261202_000009_append_activity_deltas_unsummed;
-pub mod rollup;
 
 /// Runs a migration's frozen statements in order, on its connection.
 async fn execute_all(

@@ -7,13 +7,13 @@
 //! log finds its bucket among the spans.
 
 use super::Snapshot;
+use audit_rollup::QUARTER_HOUR;
 use chrono::{Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta, Weekday};
-use migration::rollup::QUARTER_HOUR;
 use sea_orm::{DbErr, FromQueryResult as _};
 
-use super::rollup::chart::BucketRow;
+use super::figures::BucketRow;
 use super::sql::Sql;
-use super::{Path, rollup};
+use super::{Method, rollup};
 use crate::filter::{Field, FieldError, Filter};
 
 /// How long a bucket is, in the caller's calendar.
@@ -116,22 +116,22 @@ fn month_end(day: NaiveDate, months: u32) -> Option<NaiveDate> {
 
 /// Counts the actions in scope per bucket (buckets without actions stay at zero).
 pub async fn chart(db: &Snapshot, filter: &Filter, buckets: Vec<Bucket>) -> Result<Vec<Bucket>, DbErr> {
-    chart_by_path(db, filter, buckets, Path::Fastest).await
+    chart_using(db, filter, buckets, Method::Fastest).await
 }
 
-/// [`chart`], counted the way `path` says (tests compare the paths): buckets of whole days from
+/// [`chart`], counted the way `method` says (tests compare the paths): buckets of whole days from
 /// the rollups when they can answer, hours and everything else from the log.
-pub async fn chart_by_path(
+pub async fn chart_using(
     db: &Snapshot,
     filter: &Filter,
     mut buckets: Vec<Bucket>,
-    path: Path,
+    method: Method,
 ) -> Result<Vec<Bucket>, DbErr> {
     if buckets.is_empty() {
         return Ok(buckets);
     }
     let whole_days = buckets.iter().all(|bucket| bucket.start == filter.day_start_utc(bucket.first_day));
-    let rows = if path == Path::Fastest && rollup::covers_days(filter) && whole_days && filter.first_day.is_some() {
+    let rows = if method == Method::Fastest && rollup::covers_days(filter) && whole_days && filter.first_day.is_some() {
         // Day `k` of the window belongs to the bucket holding its date.
         let mut bucket_of_day = Vec::new();
         for (b, bucket) in buckets.iter().enumerate() {
@@ -141,7 +141,7 @@ pub async fn chart_by_path(
         }
         rollup::chart::day_buckets(db, filter, &bucket_of_day).await?
     } else if let Some(spans) = quarter_hour_spans(&buckets)
-        && path == Path::Fastest
+        && method == Method::Fastest
         && rollup::covers(filter)
     {
         rollup::chart::span_buckets(db, filter, &spans).await?
@@ -149,12 +149,12 @@ pub async fn chart_by_path(
         plain(db, filter, &buckets).await?
     };
     for row in rows {
-        let bucket = usize::try_from(row.k)
+        let bucket = usize::try_from(row.bucket)
             .ok()
             .and_then(|k| buckets.get_mut(k))
-            .ok_or_else(|| DbErr::Custom(format!("bucket {} outside the chart", row.k)))?;
-        bucket.system_count = row.m;
-        bucket.user_count = row.n - row.m;
+            .ok_or_else(|| DbErr::Custom(format!("bucket {} outside the chart", row.bucket)))?;
+        bucket.system_count = row.system_actions;
+        bucket.user_count = row.actions - row.system_actions;
     }
     Ok(buckets)
 }
@@ -177,11 +177,10 @@ fn quarter_hour_spans(buckets: &[Bucket]) -> Option<Vec<(i64, i64)>> {
 async fn plain(db: &Snapshot, filter: &Filter, buckets: &[Bucket]) -> Result<Vec<BucketRow>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     let spans: Vec<_> = buckets.iter().map(|bucket| (bucket.start, bucket.end)).collect();
-    sql.push("WITH ")
-        .push_spans("buckets", &spans)
+    sql.with_spans("buckets", &spans)
         .push(
-            " SELECT b.k AS k, COUNT(*) AS n, \
-         CAST(COALESCE(SUM(CASE WHEN u.is_internal THEN 1 ELSE 0 END), 0) AS BIGINT) AS m",
+            "SELECT b.k AS bucket, COUNT(*) AS actions, \
+         CAST(COALESCE(SUM(CASE WHEN u.is_internal THEN 1 ELSE 0 END), 0) AS BIGINT) AS system_actions",
         )
         .push_scope_joined(filter, " JOIN buckets b ON t.issued_at >= b.lo AND t.issued_at < b.hi")
         .push(" GROUP BY b.k");

@@ -12,9 +12,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Datelike, NaiveDateTime};
 use sea_orm::{DbBackend, DbErr, FromQueryResult};
 
-use super::list::{ITEM_COLUMNS, count_by_path};
+use super::list::{ITEM_COLUMNS, count_using};
 use super::sql::Sql;
-use super::{ActivityItem, Path};
+use super::{ActivityItem, Method};
 use crate::filter::{Field, FieldError, Filter};
 
 /// A position in the list's order: the row's `issued_at` as the database orders it, and its id.
@@ -145,7 +145,7 @@ async fn beyond(
 
 /// The number of activities in the filter's scope (the connection's `totalCount`).
 pub async fn total_count(db: &Snapshot, filter: &Filter) -> Result<i64, DbErr> {
-    count_by_path(db, filter, Path::Fastest).await
+    count_using(db, filter, Method::Fastest).await
 }
 
 /// Up to `limit` rows of the scope strictly after `after` and before `before` in the list's order,

@@ -12,17 +12,17 @@ use sea_orm::{DbErr, FromQueryResult};
 
 use super::figures::{FacetLimit, Facets, UserCount, ValueCount};
 use super::sql::Sql;
-use super::{Path, rollup};
+use super::{Method, rollup};
 use crate::filter::Filter;
 
 /// The three facets of `filter`'s scope, each from the rollups when they can answer its scope.
 pub async fn facets(db: &Snapshot, filter: &Filter, limit: FacetLimit) -> Result<Facets, DbErr> {
-    facets_by_path(db, filter, limit, Path::Fastest).await
+    facets_using(db, filter, limit, Method::Fastest).await
 }
 
-/// [`facets`], computed the way `path` says (tests compare the paths).
-pub async fn facets_by_path(db: &Snapshot, filter: &Filter, limit: FacetLimit, path: Path) -> Result<Facets, DbErr> {
-    let fast = |scope: &Filter| path == Path::Fastest && rollup::covers(scope);
+/// [`facets`], computed the way `method` says (tests compare the paths).
+pub async fn facets_using(db: &Snapshot, filter: &Filter, limit: FacetLimit, method: Method) -> Result<Facets, DbErr> {
+    let fast = |scope: &Filter| method == Method::Fastest && rollup::covers(scope);
     let users_scope = Filter { users: Vec::new(), ..filter.clone() };
     let actions_scope = Filter { actions: Vec::new(), ..filter.clone() };
     let types_scope = Filter { object_types: Vec::new(), ..filter.clone() };

@@ -78,13 +78,30 @@ pub struct DailyActions {
     pub system_count: i64,
 }
 
+/// One row of an insights statement, in the shape both the rollups and the plain path give: the
+/// statement is a `UNION ALL` of one arm per figure, named by `figure`.
 #[derive(Debug, FromQueryResult)]
 pub(crate) struct FigureRow {
+    /// `day`, `actors`, `top_actor` or `top_entity`.
     figure: String,
-    k: Option<i64>,
-    name: Option<String>,
-    n: i64,
-    m: i64,
+    /// The day's index in the window (`day`), or the user's id (`top_actor`).
+    item: Option<i64>,
+    /// The object type (`top_entity`).
+    object_type: Option<String>,
+    /// The actions counted: the day's, the actors, the top actor's or the top type's.
+    actions: i64,
+    /// Of a day's actions, those of internal users.
+    system_actions: i64,
+}
+
+/// One bucket of a chart, in the shape both the rollups and the plain path give.
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct BucketRow {
+    /// The bucket's index in the chart.
+    pub bucket: i64,
+    pub actions: i64,
+    /// Of its actions, those of internal users.
+    pub system_actions: i64,
 }
 
 /// Folds the figure rows into [`Insights`], zero-filling the days without actions.
@@ -99,22 +116,22 @@ pub(crate) fn assemble(days: &[NaiveDate], rows: Vec<FigureRow>) -> Result<Insig
         actions_per_day: Vec::new(),
     };
     for row in rows {
-        match (row.figure.as_str(), row.k, row.name) {
+        match (row.figure.as_str(), row.item, row.object_type) {
             ("day", Some(k), _) => {
                 let day = usize::try_from(k)
                     .ok()
                     .and_then(|k| actions_per_day.get_mut(k))
                     .ok_or_else(|| DbErr::Custom(format!("day index {k} outside the window")))?;
-                day.system_count = row.m;
-                day.user_count = row.n - row.m;
-                insights.total_actions += row.n;
+                day.system_count = row.system_actions;
+                day.user_count = row.actions - row.system_actions;
+                insights.total_actions += row.actions;
             }
-            ("actors", _, _) => insights.unique_actors = row.n,
+            ("actors", _, _) => insights.unique_actors = row.actions,
             ("top_actor", Some(user_id), _) => {
-                insights.top_actor = Some(TopActor { user_id, action_count: row.n });
+                insights.top_actor = Some(TopActor { user_id, action_count: row.actions });
             }
             ("top_entity", _, Some(object_type)) => {
-                insights.top_entity_type = Some(TopEntityType { object_type, count: row.n });
+                insights.top_entity_type = Some(TopEntityType { object_type, count: row.actions });
             }
             (figure, _, _) => return Err(DbErr::Custom(format!("unexpected insights row {figure:?}"))),
         }

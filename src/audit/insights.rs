@@ -14,19 +14,19 @@ use sea_orm::{DbErr, FromQueryResult};
 
 use super::figures::{FigureRow, Insights, assemble};
 use super::sql::Sql;
-use super::{Path, rollup};
+use super::{Method, rollup};
 use crate::filter::Filter;
 
 /// Computes every figure for `filter`, whose window must be closed (as [`Filter::parse`] makes it
 /// for [`crate::filter::Purpose::Insights`]): from the rollups when they can answer, otherwise
-/// (or when `path` says so) by the plain aggregate.
+/// (or when `method` says so) by the plain aggregate.
 pub async fn insights(db: &Snapshot, filter: &Filter) -> Result<Insights, DbErr> {
-    insights_by_path(db, filter, Path::Fastest).await
+    insights_using(db, filter, Method::Fastest).await
 }
 
-/// [`insights`], computed the way `path` says (tests compare the paths).
-pub async fn insights_by_path(db: &Snapshot, filter: &Filter, path: Path) -> Result<Insights, DbErr> {
-    if path == Path::Fastest && rollup::covers_days(filter) {
+/// [`insights`], computed the way `method` says (tests compare the paths).
+pub async fn insights_using(db: &Snapshot, filter: &Filter, method: Method) -> Result<Insights, DbErr> {
+    if method == Method::Fastest && rollup::covers_days(filter) {
         rollup::insights(db, filter).await
     } else {
         plain(db, filter).await
@@ -48,25 +48,30 @@ async fn plain(db: &Snapshot, filter: &Filter) -> Result<Insights, DbErr> {
         // A zone's days are 23, 24 or 25 hours (or none at all): each row finds its day among
         // the window's `[lo, hi)` spans.
         let spans: Vec<_> = days.iter().map(|day| (filter.day_start_utc(*day), filter.day_end_utc(*day))).collect();
-        sql.push("WITH ").push_spans("days", &spans);
-        sql.push(", scoped AS (SELECT d.k AS day, ")
-            .push(columns)
-            .push_scope_joined(filter, " JOIN days d ON t.issued_at >= d.lo AND t.issued_at < d.hi");
+        sql.with_spans("days", &spans).with("scoped", |sql| {
+            sql.push(" AS (SELECT d.k AS day, ")
+                .push(columns)
+                .push_scope_joined(filter, " JOIN days d ON t.issued_at >= d.lo AND t.issued_at < d.hi")
+                .push(")");
+        });
     } else {
         // At a fixed offset each local day is exactly 86,400 s of UTC, so the day index is a
         // plain division of the seconds since the window opened.
-        sql.push("WITH scoped AS (SELECT (")
-            .push(&dialect.epoch_seconds("t.issued_at"))
-            .push(" - ")
-            .bind(window_start.and_utc().timestamp())
-            .push(") / 86400 AS day, ")
-            .push(columns)
-            .push_scope(filter);
+        sql.with("scoped", |sql| {
+            sql.push(" AS (SELECT (")
+                .push(&dialect.epoch_seconds("t.issued_at"))
+                .push(" - ")
+                .bind(window_start.and_utc().timestamp())
+                .push(") / 86400 AS day, ")
+                .push(columns)
+                .push_scope(filter)
+                .push(")");
+        });
     }
     sql
         .push(
-            ") \
-             SELECT 'day' AS figure, day AS k, CAST(NULL AS TEXT) AS name, COUNT(*) AS n, SUM(is_system) AS m \
+            "SELECT 'day' AS figure, day AS item, CAST(NULL AS TEXT) AS object_type, COUNT(*) AS actions, \
+             SUM(is_system) AS system_actions \
              FROM scoped GROUP BY day \
              UNION ALL \
              SELECT 'actors', CAST(NULL AS BIGINT), CAST(NULL AS TEXT), COUNT(DISTINCT CASE WHEN is_system = 0 THEN user_id END), 0 FROM scoped \

@@ -4,8 +4,8 @@ use super::Snapshot;
 use chrono::NaiveDateTime;
 use sea_orm::{DbBackend, DbErr, FromQueryResult};
 
-use super::Path;
-use super::rollup::{self, Seek};
+use super::Method;
+use super::rollup::{self, Located};
 use super::sql::Sql;
 use crate::filter::{Field, FieldError, Filter};
 
@@ -102,20 +102,20 @@ struct Count {
 
 /// From this many rows into the scope, a page is found by seeking through the rollups' counts
 /// rather than by `OFFSET`, which steps over every skipped row.
-const SEEK_FROM_ROW: i64 = 1_000;
+const LOCATE_FROM_ROW: i64 = 1_000;
 
 /// The page of activities in the filter's scope, ordered `issued_at` DESC then `activity.id` DESC.
 /// The count (unless skipped) and the page run side by side; the count reads the rollups when
 /// they can answer, and a deep page (or, on SQLite, any page under a `users` filter) is first
-/// located through them ([`rollup::seek`], [`rollup::seek_page`]).
+/// located through them ([`rollup::locate_row`], [`rollup::locate_page`]).
 pub async fn list(db: &Snapshot, filter: &Filter, page: PageRequest, total: Total) -> Result<ActivityPage, DbErr> {
-    list_by_path(db, filter, page, total, Path::Fastest).await
+    list_using(db, filter, page, total, Method::Fastest).await
 }
 
 /// The activities in the filter's scope: from the rollups when they can answer, otherwise (or
-/// when `path` says so) by `COUNT(*)` over the log.
-pub(super) async fn count_by_path(db: &Snapshot, filter: &Filter, path: Path) -> Result<i64, DbErr> {
-    if path == Path::Fastest && rollup::covers(filter) {
+/// when `method` says so) by `COUNT(*)` over the log.
+pub(super) async fn count_using(db: &Snapshot, filter: &Filter, method: Method) -> Result<i64, DbErr> {
+    if method == Method::Fastest && rollup::covers(filter) {
         return rollup::count(db, filter).await;
     }
     let mut count = Sql::new(db.get_database_backend());
@@ -123,20 +123,20 @@ pub(super) async fn count_by_path(db: &Snapshot, filter: &Filter, path: Path) ->
     Ok(Count::find_by_statement(count.into_statement()).one(db).await?.map_or(0, |row| row.total))
 }
 
-/// [`list`], computing its count and locating its page the way `path` says (tests compare the
+/// [`list`], computing its count and locating its page the way `method` says (tests compare the
 /// paths).
-pub async fn list_by_path(
+pub async fn list_using(
     db: &Snapshot,
     filter: &Filter,
     page: PageRequest,
     total: Total,
-    path: Path,
+    method: Method,
 ) -> Result<ActivityPage, DbErr> {
-    let fast = path == Path::Fastest && rollup::covers(filter);
+    let fast = method == Method::Fastest && rollup::covers(filter);
     let counted = async {
         match total {
             Total::Skip => Ok(None),
-            Total::Count => count_by_path(db, filter, path).await.map(Some),
+            Total::Count => count_using(db, filter, method).await.map(Some),
         }
     };
     let items = async {
@@ -146,19 +146,19 @@ pub async fn list_by_path(
         // takes the users' index and sorts all their rows in the window (200 ms at 1M): there the
         // page is bounded first (BENCHMARKS.md).
         let bound_first = db.get_database_backend() == DbBackend::Sqlite && !filter.users.is_empty();
-        let seek = if fast && bound_first {
-            Some(rollup::seek_page(db, filter, skip, page.size).await?)
-        } else if fast && skip >= SEEK_FROM_ROW {
-            Some(rollup::seek(db, filter, skip).await?)
+        let located = if fast && bound_first {
+            Some(rollup::locate_page(db, filter, skip, page.size).await?)
+        } else if fast && skip >= LOCATE_FROM_ROW {
+            Some(rollup::locate_row(db, filter, skip).await?)
         } else {
             None
         };
-        match seek {
+        match located {
             None => rows(db, filter, None, None, page.size, skip).await,
-            Some(Seek::At { from, before, skip_within }) => {
+            Some(Located::At { from, before, skip_within }) => {
                 rows(db, filter, from, Some(before), page.size, skip_within).await
             }
-            Some(Seek::PastEnd) => Ok(Vec::new()),
+            Some(Located::PastEnd) => Ok(Vec::new()),
         }
     };
     let (total, items) = tokio::try_join!(counted, items)?;

@@ -24,24 +24,24 @@ use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
-pub use chart::{Bucket, Interval, chart_by_path};
+pub use chart::{Bucket, Interval, chart_using};
 pub use connection::{ConnectionPage, Position, Slice, connection, total_count};
 pub use cost::{Estimate, Work};
-pub use facets::{facets, facets_by_path};
+pub use facets::{facets, facets_using};
 pub use figures::{DailyActions, FacetLimit, Facets, Insights, TopActor, TopEntityType, UserCount, ValueCount};
-pub use insights::{insights, insights_by_path};
-pub use list::{ActivityItem, ActivityPage, PageRequest, Total, list, list_by_path};
+pub use insights::{insights, insights_using};
+pub use list::{ActivityItem, ActivityPage, PageRequest, Total, list, list_using};
 pub use snapshot::{Snapshot, WeakSnapshot};
 
-/// How figures are computed, for tests that compare the paths ([`list`] and [`insights`] always
-/// take the fastest): [`Path::Fastest`] reads the trigger-maintained rollups wherever they
-/// can answer exactly and falls back to the plain aggregate over the log; [`Path::Plain`] always
+/// How figures are computed, for tests that compare the two ([`list`] and [`insights`] always take
+/// the fastest): [`Method::Fastest`] reads the trigger-maintained rollups wherever they can answer
+/// exactly and falls back to the plain aggregate over the log; [`Method::LogOnly`] always
 /// aggregates the log, the reference the differential tests compare the rollups against.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Path {
+pub enum Method {
     #[default]
     Fastest,
-    Plain,
+    LogOnly,
 }
 
 /// The users with these ids, by id, in one statement (the DataLoader and REST both batch through

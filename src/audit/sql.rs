@@ -3,6 +3,7 @@
 //! The big statements (unions of rollup rows, CTEs of local days) are written here by hand; the
 //! filter's conditions are sea-query's ([`super::condition`]), written into the same statement.
 
+use std::convert::Infallible;
 use std::fmt;
 
 use chrono::NaiveDateTime;
@@ -27,7 +28,7 @@ impl Dialect {
 
     /// Whole seconds since the Unix epoch of a `TIMESTAMP` column holding UTC, rounded down.
     pub fn epoch_seconds(self, column: &str) -> String {
-        migration::rollup::epoch_seconds(self.0, column)
+        audit_rollup::epoch_seconds(self.0, column)
     }
 
     /// A collation that orders text by bytes (PostgreSQL's default follows the locale).
@@ -42,18 +43,52 @@ impl Dialect {
 /// SQL text being written, with the values bound so far.
 pub(crate) struct Sql {
     pub dialect: Dialect,
-    /// Whether reads of the rollups add the deltas not folded in yet (the rollup reader clears it
-    /// when there are none: see `rollup::scope::rollup_sql`).
-    pub with_pending: bool,
-    /// A CTE that parts of the statement read, written once at its head by [`Sql::into_statement`].
-    pub head_cte: Option<String>,
+    /// The statement's CTEs, by name, in the order they were defined: written at its head by
+    /// [`Sql::into_statement`], so any part of the statement may define one it reads.
+    ctes: Vec<(String, String)>,
+    /// Whether a CTE refers to itself (`WITH RECURSIVE`).
+    recursive: bool,
     text: String,
     values: Vec<Value>,
 }
 
 impl Sql {
     pub fn new(backend: DbBackend) -> Self {
-        Sql { dialect: Dialect(backend), with_pending: true, head_cte: None, text: String::new(), values: Vec::new() }
+        Sql { dialect: Dialect(backend), ctes: Vec::new(), recursive: false, text: String::new(), values: Vec::new() }
+    }
+
+    /// Defines the CTE `name` at the statement's head, `define` writing what follows the name
+    /// (`(k, lo, hi) AS (…)`, or ` AS (…)`); its values are bound like any others. A name already
+    /// defined keeps its first definition: parts of a statement that read the same CTE may each
+    /// ask for it.
+    pub fn with(&mut self, name: &str, define: impl FnOnce(&mut Sql)) -> &mut Self {
+        let defined = self.try_with(name, |sql| {
+            define(sql);
+            Ok::<(), Infallible>(())
+        });
+        match defined {
+            Ok(sql) => sql,
+            Err(never) => match never {},
+        }
+    }
+
+    /// [`Sql::with`] for a definition that may fail to be written.
+    pub fn try_with<E>(&mut self, name: &str, define: impl FnOnce(&mut Sql) -> Result<(), E>) -> Result<&mut Self, E> {
+        if self.ctes.iter().any(|(defined, _)| defined == name) {
+            return Ok(self);
+        }
+        let at = self.text.len();
+        let written = define(self);
+        let definition = self.text.split_off(at);
+        written?;
+        self.ctes.push((name.to_owned(), definition));
+        Ok(self)
+    }
+
+    /// [`Sql::with`] for a CTE that refers to itself.
+    pub fn with_recursive(&mut self, name: &str, define: impl FnOnce(&mut Sql)) -> &mut Self {
+        self.recursive = true;
+        self.with(name, define)
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {
@@ -105,16 +140,17 @@ impl Sql {
         self
     }
 
-    /// Writes the CTE `name(k, lo, hi)`: row `k` is the `k`-th of `spans`, a half-open UTC span
-    /// `[lo, hi)` (a zone's local days, chart buckets) that rows of the log can be joined to.
-    pub fn push_spans(&mut self, name: &str, spans: &[(NaiveDateTime, NaiveDateTime)]) -> &mut Self {
-        self.push(name).push("(k, lo, hi) AS (VALUES ");
-        for (k, &(lo, hi)) in spans.iter().enumerate() {
-            // An index fits: a window holds at most 3,660 days, a chart at most 744 buckets.
-            let k = i64::try_from(k).unwrap_or(i64::MAX);
-            self.push(if k == 0 { "(" } else { ", (" }).bind(k).push(", ").bind(lo).push(", ").bind(hi).push(")");
-        }
-        self.push(")")
+    /// Defines the CTE `name(k, lo, hi)`: row `k` is the `k`-th of `spans`, a half-open span
+    /// `[lo, hi)` (a zone's local days and chart buckets as UTC timestamps, or as seconds since the
+    /// epoch) that rows can be joined to.
+    pub fn with_spans<T: Into<Value> + Copy>(&mut self, name: &str, spans: &[(T, T)]) -> &mut Self {
+        self.with(name, |sql| {
+            sql.push("(k, lo, hi) AS (VALUES ");
+            for (k, &(lo, hi)) in (0_i64..).zip(spans) {
+                sql.push(if k == 0 { "(" } else { ", (" }).bind(k).push(", ").bind(lo).push(", ").bind(hi).push(")");
+            }
+            sql.push(")");
+        })
     }
 
     /// [`Sql::push_scope`] with `join` (a fixed `JOIN … ON …` over `a` and `t`) added to the rows.
@@ -148,14 +184,14 @@ impl Sql {
         self.push(")")
     }
 
+    /// The statement: its CTEs ([`Sql::with`]), then the text.
     pub fn into_statement(self) -> Statement {
-        let text = match &self.head_cte {
-            None => self.text,
-            Some(cte) => match (self.text.strip_prefix("WITH RECURSIVE "), self.text.strip_prefix("WITH ")) {
-                (Some(rest), _) => format!("WITH RECURSIVE {cte}, {rest}"),
-                (None, Some(rest)) => format!("WITH {cte}, {rest}"),
-                (None, None) => format!("WITH {cte} {}", self.text),
-            },
+        let text = if self.ctes.is_empty() {
+            self.text
+        } else {
+            let ctes: Vec<String> = self.ctes.into_iter().map(|(name, definition)| name + &definition).collect();
+            let with = if self.recursive { "WITH RECURSIVE" } else { "WITH" };
+            format!("{with} {} {}", ctes.join(", "), self.text)
         };
         Statement::from_sql_and_values(self.dialect.0, text, self.values)
     }

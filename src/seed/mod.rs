@@ -24,7 +24,6 @@ mod generate;
 mod load;
 
 use chrono::{Days, NaiveDate, NaiveDateTime};
-use migration::rollup;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sea_orm::{DatabaseConnection, DbBackend, DbErr, TransactionTrait};
@@ -141,7 +140,7 @@ pub async fn seed(
     let bulk = first_activity == 1;
     let deferred = if bulk { writer.defer_indexes().await? } else { Vec::new() };
     if bulk {
-        for statement in rollup::drop_triggers(backend) {
+        for statement in audit_rollup::drop_triggers(backend) {
             writer.execute(&statement).await?;
         }
     }
@@ -180,10 +179,10 @@ pub async fn seed(
     }
     if bulk {
         progress(Progress::Phase(Phase::RebuildingRollups));
-        let rebuild = rollup::clear()
+        let rebuild = audit_rollup::clear()
             .into_iter()
-            .chain(rollup::apply(backend, &rollup::activity_deltas(None, None)))
-            .chain(rollup::create_triggers(backend));
+            .chain(audit_rollup::apply(backend, &audit_rollup::activity_deltas(None, None)))
+            .chain(audit_rollup::create_triggers(backend));
         for statement in rebuild {
             writer.execute(&statement).await?;
         }
@@ -192,7 +191,7 @@ pub async fn seed(
     writer.finish().await?;
     if bulk {
         progress(Progress::Phase(Phase::RepackingRollups));
-        rollup::repack(db).await?;
+        audit_rollup::repack(db).await?;
     }
     progress(Progress::Phase(Phase::Analyzing));
     crate::db::analyze(db).await?;

@@ -64,7 +64,7 @@ fn schema_prints_the_sdl() {
 
 #[tokio::test]
 async fn rollups_rebuild_catches_up_with_rows_written_past_the_triggers() {
-    use audit_gateway::audit::{self, Path, Snapshot, Total};
+    use audit_gateway::audit::{self, Method, Snapshot, Total};
     use sea_orm::ConnectionTrait;
 
     let test_db = TestDb::new().await;
@@ -72,12 +72,12 @@ async fn rollups_rebuild_catches_up_with_rows_written_past_the_triggers() {
     handmade_log(db).await;
     // A bulk load with the triggers out of the way, as a restore might do it.
     let backend = db.get_database_backend();
-    for statement in migration::rollup::drop_triggers(backend) {
+    for statement in audit_rollup::drop_triggers(backend) {
         db.execute_unprepared(&statement).await.expect("drop triggers");
     }
     add_transaction(db, 60, "2026-06-09 12:00:00", Some(2)).await;
     add_activity(db, 60, 60, "create", "Tag").await;
-    for statement in migration::rollup::create_triggers(backend) {
+    for statement in audit_rollup::create_triggers(backend) {
         db.execute_unprepared(&statement).await.expect("create triggers");
     }
     let filter = audit_gateway::filter::Filter::parse(
@@ -91,16 +91,16 @@ async fn rollups_rebuild_catches_up_with_rows_written_past_the_triggers() {
     // abandoned one open, and `rollups rebuild` waits for every open transaction.
     let total = |path| async move {
         let snapshot = Snapshot::new(db);
-        let page = audit::list_by_path(&snapshot, filter, Default::default(), Total::Count, path).await;
+        let page = audit::list_using(&snapshot, filter, Default::default(), Total::Count, path).await;
         snapshot.finish().await;
         page.expect("list").total
     };
-    assert_eq!(total(Path::Plain).await, Some(12));
-    assert_eq!(total(Path::Fastest).await, Some(11), "the rollups missed the bypassing write");
+    assert_eq!(total(Method::LogOnly).await, Some(12));
+    assert_eq!(total(Method::Fastest).await, Some(11), "the rollups missed the bypassing write");
 
     let (ok, _, stderr) = run(&test_db, &["rollups", "rebuild"]);
     assert!(ok, "{stderr}");
-    assert_eq!(total(Path::Fastest).await, Some(12));
+    assert_eq!(total(Method::Fastest).await, Some(12));
 }
 
 #[tokio::test]

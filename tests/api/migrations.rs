@@ -96,16 +96,10 @@ async fn migrations_adopt_an_existing_audit_log() {
     // With offset 0 the total is read from the rollups, so it also shows the backfill counted the
     // log that was there before the migration.
     assert!(audit_gateway::audit::rollup::covers(&filter));
-    for path in [audit_gateway::audit::Path::Plain, audit_gateway::audit::Path::Fastest] {
+    for path in [audit_gateway::audit::Method::LogOnly, audit_gateway::audit::Method::Fastest] {
         let page = read(db, async |db| {
-            audit_gateway::audit::list_by_path(
-                db,
-                &filter,
-                Default::default(),
-                audit_gateway::audit::Total::Count,
-                path,
-            )
-            .await
+            audit_gateway::audit::list_using(db, &filter, Default::default(), audit_gateway::audit::Total::Count, path)
+                .await
         })
         .await
         .expect("list");
@@ -182,9 +176,7 @@ async fn a_fresh_a_stepwise_and_a_seeded_database_have_the_same_schema() {
     let live = TestDb::unmigrated().await;
     Migrator::up(&live.db, Some(2)).await.expect("the log and the tokens");
     let backend = live.db.get_database_backend();
-    for statement in
-        migration::rollup::create_tables(backend).into_iter().chain(migration::rollup::create_triggers(backend))
-    {
+    for statement in audit_rollup::create_tables(backend).into_iter().chain(audit_rollup::create_triggers(backend)) {
         live.db.execute_unprepared(&statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
     }
     assert_eq!(schema(&live.db).await, expected, "from the live definitions");
@@ -213,7 +205,7 @@ fn each_migration_is_named_after_its_module() {
 
 #[tokio::test]
 async fn taking_the_delta_migration_back_folds_what_is_pending() {
-    use audit_gateway::audit::{self, Path};
+    use audit_gateway::audit::{self, Method};
     use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
     use chrono::{TimeZone, Utc};
 
@@ -223,7 +215,7 @@ async fn taking_the_delta_migration_back_folds_what_is_pending() {
     let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
     let input = FilterInput { timeframe: Some(Timeframe::Month), ..Default::default() };
     let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-    let plain = read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain");
+    let plain = read(db, async |db| audit::insights_using(db, &filter, Method::LogOnly).await).await.expect("plain");
     assert_eq!(plain.total_actions, 11);
 
     down_to(db, "m20261126_000003_create_audit_rollups").await;
@@ -239,14 +231,14 @@ async fn taking_the_delta_migration_back_folds_what_is_pending() {
     Migrator::up(db, None).await.expect("up again");
     add_transaction(db, 61, "2026-06-12 10:00:00", Some(CAROL)).await;
     add_activity(db, 61, 61, "update", "Tag").await;
-    let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await)
+    let fast = read(db, async |db| audit::insights_using(db, &filter, Method::Fastest).await)
         .await
         .expect("fast, deltas again");
     assert_eq!(scalar(db, counted).await, 12, "the new row waits in the deltas");
     assert_eq!(fast.total_actions, 13);
     assert_eq!(
         fast,
-        read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain")
+        read(db, async |db| audit::insights_using(db, &filter, Method::LogOnly).await).await.expect("plain")
     );
 }
 
@@ -255,7 +247,7 @@ async fn a_database_that_recorded_the_third_migration_as_mod_migrates_cleanly() 
     let test_db = TestDb::new().await;
     let db = &test_db.db;
     handmade_log(db).await;
-    migration::rollup::compact(db).await.expect("fold");
+    audit_gateway::compaction::fold(db).await.expect("fold");
     db.execute_unprepared(
         "UPDATE seaql_migrations SET version = 'mod' WHERE version = 'm20261126_000003_create_audit_rollups'",
     )
@@ -270,7 +262,7 @@ async fn a_database_that_recorded_the_third_migration_as_mod_migrates_cleanly() 
 
 #[tokio::test]
 async fn the_totals_migration_fills_its_table_from_the_folded_counts() {
-    use audit_gateway::audit::{self, Path};
+    use audit_gateway::audit::{self, Method};
     use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
     use chrono::{TimeZone, Utc};
 
@@ -291,14 +283,14 @@ async fn the_totals_migration_fills_its_table_from_the_folded_counts() {
     for timeframe in [Timeframe::Week, Timeframe::Month] {
         let input = FilterInput { timeframe: Some(timeframe), ..Default::default() };
         let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-        let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
+        let fast = read(db, async |db| audit::insights_using(db, &filter, Method::Fastest).await).await.expect("fast");
         assert_eq!(
             fast,
-            read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain"),
+            read(db, async |db| audit::insights_using(db, &filter, Method::LogOnly).await).await.expect("plain"),
             "{timeframe:?}"
         );
     }
-    migration::rollup::compact(db).await.expect("fold the pending delta");
+    audit_gateway::compaction::fold(db).await.expect("fold the pending delta");
     assert_eq!(scalar(db, totals).await, 12, "and the pending one once folded");
 
     down_to(db, "m20261126_000004_append_rollup_deltas").await;
@@ -307,7 +299,7 @@ async fn the_totals_migration_fills_its_table_from_the_folded_counts() {
 
 #[tokio::test]
 async fn dropping_the_per_user_quarter_hours_keeps_every_figure_and_taking_it_back_restores_them() {
-    use audit_gateway::audit::{self, Path};
+    use audit_gateway::audit::{self, Method};
     use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
     use chrono::{TimeZone, Utc};
 
@@ -350,10 +342,10 @@ async fn dropping_the_per_user_quarter_hours_keeps_every_figure_and_taking_it_ba
         for input in [days, FilterInput { timeframe: Some(Timeframe::Month), ..input }] {
             let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
             let plain =
-                read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain");
+                read(db, async |db| audit::insights_using(db, &filter, Method::LogOnly).await).await.expect("plain");
             assert!(plain.total_actions > 0, "{filter:?}");
             let fast =
-                read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
+                read(db, async |db| audit::insights_using(db, &filter, Method::Fastest).await).await.expect("fast");
             assert_eq!(fast, plain, "{filter:?}");
         }
     }
@@ -368,10 +360,10 @@ async fn dropping_the_per_user_quarter_hours_keeps_every_figure_and_taking_it_ba
 
 #[tokio::test]
 async fn packing_the_per_user_entity_counts_keeps_every_count_and_taking_it_back_unpacks_them() {
-    use audit_gateway::audit::{self, Path};
+    use audit_gateway::audit::{self, Method};
     use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
+    use audit_rollup::{Rollup, compact};
     use chrono::{TimeZone, Utc};
-    use migration::rollup::{Rollup, compact};
 
     let test_db = TestDb::unmigrated().await;
     let db = &test_db.db;
@@ -401,7 +393,7 @@ async fn packing_the_per_user_entity_counts_keeps_every_count_and_taking_it_back
     Migrator::up(db, None).await.expect("the eighth, and those after it");
     let unpacked = format!(
         "SELECT grain, bucket, user_id, verb, object_type, n FROM {} AS r",
-        Rollup::UserEntity.source(db.get_database_backend())
+        Rollup::UserActionsByVerbAndObjectType.source(db.get_database_backend())
     );
     same(unpacked.clone()).await;
     let keys = "SELECT COUNT(*) FROM (SELECT DISTINCT grain, bucket, user_id FROM kept) AS k";
@@ -427,11 +419,12 @@ async fn packing_the_per_user_entity_counts_keeps_every_count_and_taking_it_back
                 FilterInput { users, timeframe: Some(Timeframe::Month), offset: Some(-345), ..Default::default() };
             for input in [days, month] {
                 let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-                let plain =
-                    read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain");
+                let plain = read(db, async |db| audit::insights_using(db, &filter, Method::LogOnly).await)
+                    .await
+                    .expect("plain");
                 assert!(plain.top_entity_type.is_some(), "{filter:?}");
                 let fast =
-                    read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
+                    read(db, async |db| audit::insights_using(db, &filter, Method::Fastest).await).await.expect("fast");
                 assert_eq!(fast, plain, "folded: {folded}, {filter:?}");
             }
         }

@@ -161,6 +161,14 @@ async fn oversized_and_unauthenticated_bodies_do_not_grow_the_servers_memory() {
             .to_owned(),
     ];
     for (head, expected) in heads.iter().zip([413, 413, 401]) {
+        // Refused from the head alone, before any body: the exact status, so a server that drops
+        // every connection (status 0 below) cannot pass.
+        if !head.contains("chunked") {
+            let mut stream = TcpStream::connect(&gateway.address).await.expect("connect");
+            stream.write_all(head.as_bytes()).await.expect("head");
+            let (status, text) = read_status(&mut stream).await;
+            assert_eq!(status, expected, "{text}");
+        }
         for _ in 0..2 {
             let mut stream = TcpStream::connect(&gateway.address).await.expect("connect");
             stream.write_all(head.as_bytes()).await.expect("head");
@@ -185,6 +193,11 @@ async fn oversized_and_unauthenticated_bodies_do_not_grow_the_servers_memory() {
             assert!(status == expected || status == 0, "{text}");
         }
     }
+    // And it still serves.
+    let mut stream = TcpStream::connect(&gateway.address).await.expect("connect");
+    stream.write_all(gateway.post_head(body.len()).as_bytes()).await.expect("head");
+    stream.write_all(body).await.expect("body");
+    assert_eq!(read_status(&mut stream).await.0, 200);
     let after = gateway.rss_kib();
     // Read into memory, 600 MB of bodies would show; a few MiB of connection buffers may not.
     assert!(after < before + 8 * 1024, "RSS grew from {before} KiB to {after} KiB");

@@ -3,7 +3,7 @@
 //! rollups every way it can (backfill after a bulk load, triggers on appended rows, and changes
 //! after the fact), for many generated filters.
 
-use audit_gateway::audit::{self, PageRequest, Path, Total, rollup};
+use audit_gateway::audit::{self, Method, PageRequest, Total, rollup};
 use audit_gateway::filter::{Filter, FilterInput, Purpose, Timeframe};
 use audit_gateway::seed::{self, SeedConfig};
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -148,9 +148,10 @@ async fn the_rollups_give_exactly_the_plain_figures() {
         }
         let input = generated_filter(&mut rng, Purpose::Insights);
         let filter = Filter::parse(input.clone(), Purpose::Insights, now).expect("insights filter");
-        let plain =
-            read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain insights");
-        let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await)
+        let plain = read(db, async |db| audit::insights_using(db, &filter, Method::LogOnly).await)
+            .await
+            .expect("plain insights");
+        let fast = read(db, async |db| audit::insights_using(db, &filter, Method::Fastest).await)
             .await
             .expect("fast insights");
         assert_same_insights(&fast, &plain, &format!("round {round}: insights for {input:?}"));
@@ -159,7 +160,7 @@ async fn the_rollups_give_exactly_the_plain_figures() {
         let input = generated_filter(&mut rng, Purpose::List);
         let filter = Filter::parse(input.clone(), Purpose::List, now).expect("list filter");
         let plain = read(db, async |db| {
-            audit::list_by_path(db, &filter, PageRequest { page: 1, size: 1 }, Total::Count, Path::Plain).await
+            audit::list_using(db, &filter, PageRequest { page: 1, size: 1 }, Total::Count, Method::LogOnly).await
         })
         .await
         .expect("plain total");
@@ -170,10 +171,10 @@ async fn the_rollups_give_exactly_the_plain_figures() {
         pages.push(PageRequest { page: total.max(1), size: 1 });
         pages.push(PageRequest { page: total / 7 + 2, size: 7 });
         for page in pages {
-            let plain = read(db, async |db| audit::list_by_path(db, &filter, page, Total::Count, Path::Plain).await)
+            let plain = read(db, async |db| audit::list_using(db, &filter, page, Total::Count, Method::LogOnly).await)
                 .await
                 .expect("plain page");
-            let fast = read(db, async |db| audit::list_by_path(db, &filter, page, Total::Count, Path::Fastest).await)
+            let fast = read(db, async |db| audit::list_using(db, &filter, page, Total::Count, Method::Fastest).await)
                 .await
                 .expect("fast page");
             assert_eq!(fast, plain, "round {round}: {page:?} for {input:?}");
@@ -188,20 +189,20 @@ async fn the_rollups_give_exactly_the_plain_figures() {
                 .expect("insights filter");
             let weekday = [chrono::Weekday::Mon, chrono::Weekday::Sun, chrono::Weekday::Wed][round % 3];
             let buckets = audit::chart::buckets(&insights, interval, weekday).expect("buckets");
-            let plain = read(db, async |db| audit::chart_by_path(db, &insights, buckets.clone(), Path::Plain).await)
+            let plain = read(db, async |db| audit::chart_using(db, &insights, buckets.clone(), Method::LogOnly).await)
                 .await
                 .expect("plain chart");
-            let fast = read(db, async |db| audit::chart_by_path(db, &insights, buckets, Path::Fastest).await)
+            let fast = read(db, async |db| audit::chart_using(db, &insights, buckets, Method::Fastest).await)
                 .await
                 .expect("fast chart");
             assert_eq!(fast, plain, "round {round}: {interval:?} chart for {insights:?}");
         }
 
         let limit = audit::FacetLimit::parse(Some(5)).expect("limit");
-        let plain = read(db, async |db| audit::facets_by_path(db, &filter, limit, Path::Plain).await)
+        let plain = read(db, async |db| audit::facets_using(db, &filter, limit, Method::LogOnly).await)
             .await
             .expect("plain facets");
-        let fast = read(db, async |db| audit::facets_by_path(db, &filter, limit, Path::Fastest).await)
+        let fast = read(db, async |db| audit::facets_using(db, &filter, limit, Method::Fastest).await)
             .await
             .expect("fast facets");
         assert_eq!(fast, plain, "round {round}: facets for {input:?}");
@@ -234,18 +235,19 @@ async fn same_days_in_every_zone(db: &DatabaseConnection, now: chrono::DateTime<
         };
         let filter = Filter::parse(input, Purpose::Insights, now).expect("zone filter");
         assert!(rollup::covers_days(&filter), "{zone}");
-        let plain =
-            read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain insights");
-        let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await)
+        let plain = read(db, async |db| audit::insights_using(db, &filter, Method::LogOnly).await)
+            .await
+            .expect("plain insights");
+        let fast = read(db, async |db| audit::insights_using(db, &filter, Method::Fastest).await)
             .await
             .expect("fast insights");
         assert_same_insights(&fast, &plain, zone);
         for interval in [audit::Interval::Week, audit::Interval::Month] {
             let buckets = audit::chart::buckets(&filter, interval, chrono::Weekday::Mon).expect("buckets");
-            let plain = read(db, async |db| audit::chart_by_path(db, &filter, buckets.clone(), Path::Plain).await)
+            let plain = read(db, async |db| audit::chart_using(db, &filter, buckets.clone(), Method::LogOnly).await)
                 .await
                 .expect("plain chart");
-            let fast = read(db, async |db| audit::chart_by_path(db, &filter, buckets, Path::Fastest).await)
+            let fast = read(db, async |db| audit::chart_using(db, &filter, buckets, Method::Fastest).await)
                 .await
                 .expect("fast chart");
             assert_eq!(fast, plain, "{interval:?} in {zone}");
@@ -273,10 +275,10 @@ async fn same_days_in_every_zone(db: &DatabaseConnection, now: chrono::DateTime<
             };
             let filter = Filter::parse(input, Purpose::Insights, now).expect("hour filter");
             let buckets = audit::chart::buckets(&filter, audit::Interval::Hour, chrono::Weekday::Mon).expect("hours");
-            let plain = read(db, async |db| audit::chart_by_path(db, &filter, buckets.clone(), Path::Plain).await)
+            let plain = read(db, async |db| audit::chart_using(db, &filter, buckets.clone(), Method::LogOnly).await)
                 .await
                 .expect("plain hours");
-            let fast = read(db, async |db| audit::chart_by_path(db, &filter, buckets, Path::Fastest).await)
+            let fast = read(db, async |db| audit::chart_using(db, &filter, buckets, Method::Fastest).await)
                 .await
                 .expect("fast hours");
             assert_eq!(fast, plain, "hours in {zone} for users {:?}, actions {:?}", filter.users, filter.actions);
@@ -288,7 +290,7 @@ async fn same_days_in_every_zone(db: &DatabaseConnection, now: chrono::DateTime<
 
 /// Folds the pending deltas into the rollup tables; how many there were.
 async fn compact(db: &DatabaseConnection) -> u64 {
-    migration::rollup::compact(db).await.expect("compact")
+    audit_gateway::compaction::fold(db).await.expect("compact")
 }
 
 /// How many deltas are waiting to be folded.
@@ -296,7 +298,7 @@ async fn pending(db: &DatabaseConnection) -> i64 {
     scalar(db, "SELECT COUNT(*) FROM audit_rollup_delta").await
 }
 
-/// `(grain, bucket, n)` summed over `from`, a rollup table or the pending deltas (`PENDING`, with
+/// `(grain, bucket, n)` summed over `from`, a rollup table or the pending deltas (`PENDING_CTE`, with
 /// its CTE in `with`), in key order.
 async fn totals_by_bucket(db: &DatabaseConnection, with: &str, from: &str) -> Vec<(i64, i64, i64)> {
     let sql = format!(
@@ -355,8 +357,9 @@ async fn every_activity_is_counted_in_its_bucket_at_every_grain() {
         (3, 1_709_247_600, 4),
         (3, 1_709_251_200, 1),
     ];
-    let pending = format!("WITH {} ", migration::rollup::pending_cte(db.get_database_backend()));
-    assert_eq!(totals_by_bucket(db, &pending, migration::rollup::PENDING).await, expected, "pending");
+    let pending =
+        format!("WITH {} AS ({}) ", audit_rollup::PENDING_CTE, audit_rollup::pending_query(db.get_database_backend()));
+    assert_eq!(totals_by_bucket(db, &pending, audit_rollup::PENDING_CTE).await, expected, "pending");
     assert_eq!(compact(db).await, 6, "one delta per activity, each inserted on its own");
     assert_eq!(totals_by_bucket(db, "", "audit_rollup_total").await, expected, "folded");
 }
@@ -377,7 +380,7 @@ async fn inserts_append_a_delta_per_activity_and_updates_only_what_moved() {
     };
     let now = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).single().expect("now");
     let filter = Filter::parse(june, Purpose::Insights, now).expect("filter");
-    let plain = async || read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await;
+    let plain = async || read(db, async |db| audit::insights_using(db, &filter, Method::LogOnly).await).await;
     assert_eq!(plain().await.expect("plain").total_actions, 11, "the handmade log's June");
 
     // One statement, three activities of one transaction, two of them alike.
@@ -402,10 +405,10 @@ async fn inserts_append_a_delta_per_activity_and_updates_only_what_moved() {
     // Two activities more (70's create, 72's delete), pending and folded.
     let plain = plain().await.expect("plain");
     assert_eq!(plain.total_actions, 13);
-    let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
+    let fast = read(db, async |db| audit::insights_using(db, &filter, Method::Fastest).await).await.expect("fast");
     assert_same_insights(&fast, &plain, "pending");
     assert_eq!(compact(db).await, 6);
-    let folded = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("folded");
+    let folded = read(db, async |db| audit::insights_using(db, &filter, Method::Fastest).await).await.expect("folded");
     assert_same_insights(&folded, &plain, "folded");
 }
 
@@ -423,7 +426,7 @@ async fn writers_flags_and_folding_at_once_keep_the_rollups_exact() {
         tokio::spawn(async move {
             let mut folded = 0;
             while writing.load(std::sync::atomic::Ordering::Relaxed) {
-                folded += migration::rollup::compact(&db).await.expect("folding while others write");
+                folded += audit_gateway::compaction::fold(&db).await.expect("folding while others write");
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }
             folded
@@ -474,13 +477,13 @@ async fn writers_flags_and_folding_at_once_keep_the_rollups_exact() {
     admin.await.expect("admin");
     writing.store(false, std::sync::atomic::Ordering::Relaxed);
     assert!(folding.await.expect("folding") > 0, "the folding ran while they wrote");
-    let plain = read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain");
-    let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
+    let plain = read(db, async |db| audit::insights_using(db, &filter, Method::LogOnly).await).await.expect("plain");
+    let fast = read(db, async |db| audit::insights_using(db, &filter, Method::Fastest).await).await.expect("fast");
     assert_same_insights(&fast, &plain, "after concurrent writers, flags and folding");
     assert_eq!(fast.total_actions, 11 + 4 * 40 * 2, "every write counted once");
     compact(db).await;
     assert_eq!(pending(db).await, 0);
-    let folded = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("folded");
+    let folded = read(db, async |db| audit::insights_using(db, &filter, Method::Fastest).await).await.expect("folded");
     assert_same_insights(&folded, &plain, "all folded");
 }
 
@@ -532,15 +535,29 @@ async fn flagging_a_user_while_they_write_keeps_the_rollups_exact() {
         let db = db.clone();
         tokio::spawn(async move { db.execute_unprepared("UPDATE users SET is_internal = TRUE WHERE id = 2").await })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    if test_db.config.schema.is_some() {
+        // PostgreSQL: the flag's trigger waits for the open writer (its lock on the log), so the
+        // interleaving under test has happened once a backend waits for a lock.
+        let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                       AND query = 'UPDATE users SET is_internal = TRUE WHERE id = 2' AND datname = current_database()";
+        let started = std::time::Instant::now();
+        while scalar(db, waiting).await == 0 {
+            assert!(started.elapsed() < std::time::Duration::from_secs(20), "the flag never waited for the writer");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    } else {
+        // SQLite has one writer: the flag runs before or after the writer's transaction, never
+        // inside it, and is exact either way. Give it the chance to queue first.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     writer.commit().await.expect("commit");
     flag.await.expect("flag task").expect("flag");
 
     let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
     let input = FilterInput { timeframe: Some(Timeframe::Month), ..Default::default() };
     let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-    let plain = read(db, async |db| audit::insights_by_path(db, &filter, Path::Plain).await).await.expect("plain");
-    let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
+    let plain = read(db, async |db| audit::insights_using(db, &filter, Method::LogOnly).await).await.expect("plain");
+    let fast = read(db, async |db| audit::insights_using(db, &filter, Method::Fastest).await).await.expect("fast");
     assert_same_insights(&fast, &plain, "after a concurrent flag");
     let system: i64 = fast.actions_per_day.iter().map(|day| day.system_count).sum();
     assert_eq!(system, 3 + 5, "svc's 3 and all 5 of bob's, the new one included");
@@ -576,13 +593,13 @@ async fn truncating_the_log_empties_the_rollups_and_the_deltas() {
     add_activity(db, 60, 60, "create", "Tag").await; // pending
     execute(db, "TRUNCATE activity").await;
     assert_eq!(pending(db).await, 0);
-    for table in migration::rollup::TABLE_NAMES {
+    for table in audit_rollup::table_names() {
         assert_eq!(scalar(db, &format!("SELECT COUNT(*) FROM {table}")).await, 0, "{table}");
     }
     let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
     let input = FilterInput { timeframe: Some(Timeframe::Month), ..Default::default() };
     let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-    let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
+    let fast = read(db, async |db| audit::insights_using(db, &filter, Method::Fastest).await).await.expect("fast");
     assert_eq!(fast.total_actions, 0);
 }
 
@@ -597,14 +614,14 @@ async fn a_gateway_leaves_the_folding_to_a_newer_schema() {
     // not know, which folding here would leave without those deltas.
     execute(db, "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29991231_000001_from_the_future', 0)")
         .await;
-    let refused = migration::rollup::compact(db).await.expect_err("a newer schema");
+    let refused = audit_gateway::compaction::fold(db).await.expect_err("a newer schema");
     assert!(refused.to_string().contains("m29991231_000001_from_the_future"), "{refused}");
     assert_eq!(pending(db).await, waiting, "nothing folded");
     // Meanwhile answers stay exact: the readers add the pending deltas.
     let now = Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).single().expect("now");
     let input = FilterInput { timeframe: Some(Timeframe::Month), ..Default::default() };
     let filter = Filter::parse(input, Purpose::Insights, now).expect("filter");
-    let fast = read(db, async |db| audit::insights_by_path(db, &filter, Path::Fastest).await).await.expect("fast");
+    let fast = read(db, async |db| audit::insights_using(db, &filter, Method::Fastest).await).await.expect("fast");
     assert_eq!(fast.total_actions, 11);
 
     execute(db, "DELETE FROM seaql_migrations WHERE version = 'm29991231_000001_from_the_future'").await;

@@ -1,11 +1,11 @@
-//! The audit rollups (see [`crate::rollup`]): their tables and triggers, and a backfill from the
+//! The audit rollups (see [`audit_rollup`]): their tables and triggers, and a backfill from the
 //! existing log, one calendar month of transactions per batch, with progress in the log.
 //!
 //! The triggers are created before the backfill, inside the migration's transaction: on
 //! PostgreSQL `CREATE TRIGGER` holds a lock that makes writers wait until the migration commits, so
 //! no row is missed or counted twice while the backfill runs.
 //!
-//! Its statements are frozen in [`sql`] as they shipped: `crate::rollup` keeps the current
+//! Its statements are frozen in [`sql`] as they shipped: `audit_rollup` keeps the current
 //! definitions (for `seed`, `rollups rebuild` and later migrations), and a change there is a new
 //! migration, never an edit here, so a database migrated long ago and a fresh one end alike.
 
@@ -14,7 +14,7 @@ pub(crate) mod sql;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{DbBackend, FromQueryResult, Statement};
 
-use crate::rollup::month_starts;
+use audit_rollup::month_starts;
 
 pub struct Migration;
 

@@ -1,6 +1,7 @@
-//! The statements of this migration exactly as it shipped, generated once from `crate::rollup` as
-//! it stood then and never edited since: the live module may change, this migration may not.
-//! `$1`/`?1` and `$2`/`?2` in the backfill are the bounds of one calendar month of `issued_at`.
+//! The statements of this migration exactly as it shipped, generated once from the rollup
+//! definitions (the `audit_rollup` crate) as it stood then and never edited since: the live module
+//! may change, this migration may not. `$1`/`?1` and `$2`/`?2` in the backfill are the bounds of
+//! one calendar month of `issued_at`.
 
 pub(crate) const SQLITE_UP: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS audit_rollup_time (grain SMALLINT NOT NULL, bucket BIGINT NOT NULL, is_system SMALLINT NOT NULL, verb VARCHAR(255) NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (grain, bucket, is_system, verb)) WITHOUT ROWID",

@@ -1,5 +1,5 @@
 //! Rollups v2: the triggers append to `audit_rollup_delta` instead of updating the rollup tables,
-//! and the gateway folds the deltas in (see [`crate::rollup`], "Who keeps them right").
+//! and the gateway folds the deltas in (see [`audit_rollup`], "Who keeps them right").
 //!
 //! Nothing is backfilled: the rollup tables the first version kept are exactly right, and from
 //! this migration on every change reaches them through the deltas. On PostgreSQL `DROP TRIGGER`

@@ -1,8 +1,8 @@
-//! The statements of this migration exactly as it shipped, generated once from `crate::rollup` as
-//! it stood then and never edited since: the live module may change, this migration may not.
-//! `*_UP` creates the delta table and replaces the triggers; `*_FOLD` folds every pending delta
-//! into the rollup tables (the way down, before the first version's triggers come back);
-//! `*_DROP_TRIGGERS` drops this version's triggers.
+//! The statements of this migration exactly as it shipped, generated once from the rollup
+//! definitions (the `audit_rollup` crate) as it stood then and never edited since: the live module
+//! may change, this migration may not. `*_UP` creates the delta table and replaces the triggers;
+//! `*_FOLD` folds every pending delta into the rollup tables (the way down, before the first
+//! version's triggers come back); `*_DROP_TRIGGERS` drops this version's triggers.
 
 pub(super) const SQLITE_UP: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS audit_rollup_delta (issued_at TIMESTAMP NOT NULL, user_id BIGINT, is_internal BOOLEAN NOT NULL, verb VARCHAR(255) NOT NULL, object_type VARCHAR(255) NOT NULL, delta BIGINT NOT NULL)",

@@ -1,12 +1,12 @@
 //! `audit_rollup_total`: the time table without the verb, for every read without an `actions`
-//! filter (see [`crate::rollup`]). Filled from `audit_rollup_time` in one statement (a few hundred
+//! filter (see [`audit_rollup`]). Filled from `audit_rollup_time` in one statement (a few hundred
 //! thousand rows on a 10M log), not from the log: the deltas still pending count for both tables
 //! alike, since the folding and the readers treat every rollup table the same way.
 //!
 //! Deploying it: gateways of an earlier version must stop before this migration runs (the new
 //! binary's `serve --migrate` runs it at start). Their folding knows only the tables of its own
 //! version and would leave the deltas it folds out of the new table. (Versions from this one on
-//! check for that themselves: `crate::rollup::compact` refuses a schema newer than its own.)
+//! check for that themselves: the gateway's folding refuses a schema newer than its own.)
 //!
 //! Its statements are frozen in [`sql`] as they shipped, like the third and fourth migrations'.
 

@@ -1,7 +1,8 @@
-//! The statements of this migration exactly as it shipped, written once from `crate::rollup` as it
-//! stood then and never edited since: the live module may change, this migration may not.
-//! `*_UP` creates `audit_rollup_total` and fills it from `audit_rollup_time`; PostgreSQL's also
-//! replaces the `TRUNCATE` trigger's function, which names every rollup table. `*_DOWN` undoes it.
+//! The statements of this migration exactly as it shipped, written once from the rollup definitions
+//! (the `audit_rollup` crate) as it stood then and never edited since: the live module may change,
+//! this migration may not. `*_UP` creates `audit_rollup_total` and fills it from
+//! `audit_rollup_time`; PostgreSQL's also replaces the `TRUNCATE` trigger's function, which names
+//! every rollup table. `*_DOWN` undoes it.
 
 pub(super) const SQLITE_UP: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS audit_rollup_total (grain SMALLINT NOT NULL, bucket BIGINT NOT NULL, is_system SMALLINT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (grain, bucket, is_system)) WITHOUT ROWID",

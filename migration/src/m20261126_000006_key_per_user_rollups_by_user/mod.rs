@@ -1,7 +1,7 @@
 //! PostgreSQL: the per-user rollups' keys lead with `user_id`, and an index on `(grain, bucket)`
 //! (deduplicated by the B-tree: many users share a bucket) replaces their `user_id` indexes;
 //! `audit_rollup_user_entity`, read only under a `users` filter, needs no second index at all (see
-//! [`crate::rollup::create_tables`]). The same reads, about 480 MB less on the 10M log.
+//! [`audit_rollup::create_tables`]). The same reads, about 480 MB less on the 10M log.
 //!
 //! Rebuilding the keys locks the three tables (readers and the folding wait; the log's writers,
 //! who only append deltas, do not): about a minute on the 10M log. SQLite clusters its tables on

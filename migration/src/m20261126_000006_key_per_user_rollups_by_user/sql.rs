@@ -1,5 +1,6 @@
-//! The statements of this migration exactly as it shipped, written once from `crate::rollup` as it
-//! stood then and never edited since. PostgreSQL only: SQLite keeps its keys and indexes.
+//! The statements of this migration exactly as it shipped, written once from the rollup definitions
+//! (the `audit_rollup` crate) as it stood then and never edited since. PostgreSQL only: SQLite
+//! keeps its keys and indexes.
 
 pub(super) const POSTGRES_UP: &[&str] = &[
     "ALTER TABLE audit_rollup_user DROP CONSTRAINT audit_rollup_user_pkey",

@@ -1,4 +1,4 @@
-//! `audit_rollup_user` keeps no quarter hours (see [`crate::rollup`]'s table list): they were
+//! `audit_rollup_user` keeps no quarter hours (see [`audit_rollup`]'s table list): they were
 //! three rows in four of it (5.1M on the 10M log, about 630 MB). Readers count what a table does
 //! not keep from the log itself: here the ragged ends of a window under an `actions` filter.
 //!

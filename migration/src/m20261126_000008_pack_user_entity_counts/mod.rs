@@ -1,5 +1,5 @@
 //! `audit_rollup_user_entity` keeps one row per user and bucket, its verbs and object types with
-//! their counts packed into a JSON column `counts` (see [`crate::rollup`]'s table list): as rows of
+//! their counts packed into a JSON column `counts` (see [`audit_rollup`]'s table list): as rows of
 //! their own they were nearly one per activity, 4.4M rows with an index entry each on the 10M log,
 //! 0.5M packed.
 //!

@@ -1,5 +1,5 @@
 //! The `activity` insert and delete triggers append their deltas as they are, one per activity,
-//! instead of summed by key (see [`crate::rollup`]'s `Deltas`): all of an insert's deltas are
+//! instead of summed by key (see [`audit_rollup`]'s `Deltas`): all of an insert's deltas are
 //! `+1` and all of a delete's `-1`, so summing them could only merge an activity with another of
 //! the same statement, moment, user, verb and object type, and the folding and the readers sum
 //! the pending deltas anyway. The aggregation was a large part of what a request-shaped writer paid

@@ -3,20 +3,15 @@
 //! through a map of day indexes to bucket indexes. Shorter buckets (hours) are read span by span.
 
 use crate::audit::Snapshot;
-use migration::rollup::{Grain, HOUR};
-use sea_orm::{DbErr, FromQueryResult};
+use audit_rollup::{Grain, HOUR};
+use sea_orm::{DbErr, FromQueryResult as _};
 
 use super::cover::Range;
-use super::local_days::{boundaries, push_day_counts};
-use super::scope::{Source, rollup_sql};
+use super::local_days::{boundaries, define_day_counts};
+use super::scope::{Source, pending_deltas};
+use crate::audit::figures::BucketRow;
+use crate::audit::sql::Sql;
 use crate::filter::Filter;
-
-#[derive(FromQueryResult)]
-pub(crate) struct BucketRow {
-    pub k: i64,
-    pub n: i64,
-    pub m: i64,
-}
 
 /// `(bucket, actions, system actions)` rows for a window whose local day `k` belongs to bucket
 /// `bucket_of_day[k]`; buckets without actions have no row.
@@ -26,17 +21,19 @@ pub(crate) async fn day_buckets(
     bucket_of_day: &[i64],
 ) -> Result<Vec<BucketRow>, DbErr> {
     let boundaries = boundaries(filter).ok_or_else(|| DbErr::Custom("a chart needs quarter-hour days".into()))?;
-    let mut sql = rollup_sql(db).await?;
-    sql.push("WITH RECURSIVE ");
-    push_day_counts(&mut sql, Source::of(filter), filter, &boundaries)?;
-    sql.push(", buckets(k, b) AS (VALUES ");
-    for (k, bucket) in bucket_of_day.iter().enumerate() {
-        let k = i64::try_from(k).map_err(|_| DbErr::Custom("window too long".into()))?;
-        sql.push(if k == 0 { "(" } else { ", (" }).bind(k).push(", ").bind(*bucket).push(")");
-    }
+    let deltas = pending_deltas(db).await?;
+    let mut sql = Sql::new(db.get_database_backend());
+    define_day_counts(&mut sql, Source::of(filter), filter, &boundaries, deltas)?;
+    sql.with("buckets", |sql| {
+        sql.push("(k, b) AS (VALUES ");
+        for (k, bucket) in (0_i64..).zip(bucket_of_day) {
+            sql.push(if k == 0 { "(" } else { ", (" }).bind(k).push(", ").bind(*bucket).push(")");
+        }
+        sql.push(")");
+    });
     sql.push(
-        ") SELECT b.b AS k, CAST(SUM(c.n) AS BIGINT) AS n, \
-         CAST(SUM(CASE WHEN c.is_system = 1 THEN c.n ELSE 0 END) AS BIGINT) AS m \
+        "SELECT b.b AS bucket, CAST(SUM(c.n) AS BIGINT) AS actions, \
+         CAST(SUM(CASE WHEN c.is_system = 1 THEN c.n ELSE 0 END) AS BIGINT) AS system_actions \
          FROM chart c JOIN buckets b ON b.k = c.k GROUP BY b.b",
     );
     BucketRow::find_by_statement(sql.into_statement()).all(db).await
@@ -57,17 +54,14 @@ pub(crate) async fn span_buckets(
     let table = source.table(filter);
     let whole_hours = table.keeps(Grain::Hour) && spans.iter().all(|&(lo, hi)| lo % HOUR == 0 && hi % HOUR == 0);
     let grain = if whole_hours { Grain::Hour } else { Grain::QuarterHour };
-    let mut sql = rollup_sql(db).await?;
-    sql.push("WITH spans(k, lo, hi) AS (VALUES ");
-    for (k, &(lo, hi)) in (0_i64..).zip(spans) {
-        sql.push(if k == 0 { "(" } else { ", (" }).bind(k).push(", ").bind(lo).push(", ").bind(hi).push(")");
-    }
-    sql.push(
-        ") SELECT c.k AS k, CAST(SUM(c.n) AS BIGINT) AS n, \
-         CAST(SUM(CASE WHEN c.is_system = 1 THEN c.n ELSE 0 END) AS BIGINT) AS m FROM (",
+    let deltas = pending_deltas(db).await?;
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.with_spans("spans", spans).push(
+        "SELECT c.k AS bucket, CAST(SUM(c.n) AS BIGINT) AS actions, \
+         CAST(SUM(CASE WHEN c.is_system = 1 THEN c.n ELSE 0 END) AS BIGINT) AS system_actions FROM (",
     );
     let ranges = [Range { grain, lo: Some(first), hi: Some(last) }];
-    sql.push_rollup_rows(table, &ranges, filter, |sql, table| {
+    sql.push_rollup_rows(table, &ranges, filter, deltas, |sql, table| {
         // The table, its join and the system flag are fixed SQL chosen by `source`.
         sql.push(&format!(
             "SELECT s.k AS k, {is_system} AS is_system, r.n AS n FROM spans s JOIN {table} r ON r.grain = ",

@@ -1,7 +1,8 @@
 //! Covers: a window split into rollup ranges whose rows sum exactly to the window's count.
 
+use audit_rollup::{DAY, Grain, HOUR, QUARTER_HOUR};
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime};
-use migration::rollup::{DAY, Grain, HOUR, QUARTER_HOUR};
+use sea_orm::DbErr;
 
 use crate::filter::Filter;
 
@@ -242,6 +243,13 @@ fn push_quarters(into: &mut Vec<Range>, against: &mut Vec<Range>, lo: i64, hi: i
     if hi < day + DAY {
         against.push(Range { grain: Grain::QuarterHour, lo: Some(hi), hi: Some(day + DAY) });
     }
+}
+
+/// The UTC instant `seconds` after the epoch.
+pub(super) fn instant(seconds: i64) -> Result<NaiveDateTime, DbErr> {
+    DateTime::from_timestamp(seconds, 0)
+        .map(|at| at.naive_utc())
+        .ok_or_else(|| DbErr::Custom(format!("instant {seconds} s out of range")))
 }
 
 #[cfg(test)]

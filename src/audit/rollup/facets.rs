@@ -4,22 +4,23 @@
 //! filter without the facet's own field.
 
 use crate::audit::Snapshot;
-use migration::rollup::Rollup;
+use audit_rollup::Rollup;
 use sea_orm::{DbErr, FromQueryResult};
 
 use super::cover::{Window, signed_cover};
 use super::insights::push_entity_counts;
-use super::scope::{Source, rollup_sql, user_table};
+use super::scope::{Source, pending_deltas, user_table};
 use crate::audit::figures::{FacetLimit, UserCount, ValueCount};
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
 
 /// The users facet over `scope` (which has no `users` filter).
 pub async fn users(db: &Snapshot, scope: &Filter, limit: FacetLimit) -> Result<Vec<UserCount>, DbErr> {
-    let mut sql = rollup_sql(db).await?;
+    let deltas = pending_deltas(db).await?;
+    let mut sql = Sql::new(db.get_database_backend());
     let cover = signed_cover(Window::of(scope));
     sql.push("SELECT r.user_id AS user_id, CAST(SUM(r.n) AS BIGINT) AS count FROM (")
-        .push_rollup_rows(user_table(scope), &cover.all(), scope, |sql, table| {
+        .push_rollup_rows(user_table(scope), &cover.all(), scope, deltas, |sql, table| {
             sql.push("SELECT r.user_id AS user_id, ")
                 .push_cover_rows(&cover, table, Source::Users.join())
                 .push_rollup_filters(Source::Users, scope);
@@ -32,17 +33,18 @@ pub async fn users(db: &Snapshot, scope: &Filter, limit: FacetLimit) -> Result<V
 /// The verbs facet over `scope` (which has no `actions` filter).
 pub async fn actions(db: &Snapshot, scope: &Filter, limit: FacetLimit) -> Result<Vec<ValueCount>, DbErr> {
     let source = Source::of(scope);
-    let mut sql = rollup_sql(db).await?;
+    let deltas = pending_deltas(db).await?;
+    let mut sql = Sql::new(db.get_database_backend());
     let byte_order = sql.dialect.byte_order();
     // The per-user table with verbs, whichever one the scope would otherwise pick.
     let (table, join) = if source == Source::Users {
-        (Rollup::User, " LEFT JOIN users u ON u.id = r.user_id")
+        (Rollup::UserActionsByVerb, " LEFT JOIN users u ON u.id = r.user_id")
     } else {
-        (Rollup::Time, "")
+        (Rollup::ActionsByVerb, "")
     };
     let cover = signed_cover(Window::of(scope));
     sql.push("SELECT r.verb AS value, CAST(SUM(r.n) AS BIGINT) AS count FROM (")
-        .push_rollup_rows(table, &cover.all(), scope, |sql, table| {
+        .push_rollup_rows(table, &cover.all(), scope, deltas, |sql, table| {
             sql.push("SELECT r.verb AS verb, ").push_cover_rows(&cover, table, join).push_rollup_filters(source, scope);
         })?
         .push(&format!(
@@ -54,10 +56,11 @@ pub async fn actions(db: &Snapshot, scope: &Filter, limit: FacetLimit) -> Result
 
 /// The object types facet over `scope` (which has no `object_types` filter).
 pub async fn object_types(db: &Snapshot, scope: &Filter, limit: FacetLimit) -> Result<Vec<ValueCount>, DbErr> {
-    let mut sql = rollup_sql(db).await?;
+    let deltas = pending_deltas(db).await?;
+    let mut sql = Sql::new(db.get_database_backend());
     let byte_order = sql.dialect.byte_order();
     sql.push("SELECT e.object_type AS value, CAST(SUM(e.n) AS BIGINT) AS count FROM (");
-    push_entity_counts(&mut sql, Source::of(scope), scope, Window::of(scope))?;
+    push_entity_counts(&mut sql, Source::of(scope), scope, Window::of(scope), deltas)?;
     sql.push(&format!(
         ") AS e GROUP BY e.object_type HAVING SUM(e.n) > 0 ORDER BY SUM(e.n) DESC, e.object_type {byte_order} ASC LIMIT "
     ))

@@ -1,12 +1,12 @@
 //! Every insights figure from the rollups, in one statement, in the row shape the plain path uses.
 
 use crate::audit::Snapshot;
-use migration::rollup::Rollup;
+use audit_rollup::Rollup;
 use sea_orm::{DbErr, FromQueryResult};
 
 use super::cover::{Window, signed_cover};
-use super::local_days::{boundaries, push_day_counts};
-use super::scope::{Source, rollup_sql, user_table};
+use super::local_days::{boundaries, define_day_counts};
+use super::scope::{Deltas, Source, pending_deltas, user_table};
 use crate::audit::figures::{FigureRow, Insights, assemble};
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
@@ -26,20 +26,23 @@ pub async fn insights(db: &Snapshot, filter: &Filter) -> Result<Insights, DbErr>
     let cover = signed_cover(window);
     let source = Source::of(filter);
 
-    let mut sql = rollup_sql(db).await?;
+    let deltas = pending_deltas(db).await?;
+    let mut sql = Sql::new(db.get_database_backend());
     let byte_order = sql.dialect.byte_order();
-    sql.push("WITH RECURSIVE ");
-    push_day_counts(&mut sql, source, filter, &boundaries)?;
-    sql.push(", per_user AS (SELECT r.user_id AS user_id, SUM(r.n) AS n FROM (")
-        .push_rollup_rows(user_table(filter), &cover.all(), filter, |sql, table| {
-            sql.push("SELECT r.user_id AS user_id, ")
-                .push_cover_rows(&cover, table, "")
-                .push_actions_and_users(source, filter);
-        })?
-        .push(") r GROUP BY r.user_id HAVING SUM(r.n) > 0) ");
+    define_day_counts(&mut sql, source, filter, &boundaries, deltas)?;
+    sql.try_with("per_user", |sql| {
+        sql.push(" AS (SELECT r.user_id AS user_id, SUM(r.n) AS n FROM (")
+            .push_rollup_rows(user_table(filter), &cover.all(), filter, deltas, |sql, table| {
+                sql.push("SELECT r.user_id AS user_id, ")
+                    .push_cover_rows(&cover, table, "")
+                    .push_actions_and_users(source, filter);
+            })?
+            .push(") r GROUP BY r.user_id HAVING SUM(r.n) > 0)");
+        Ok::<(), DbErr>(())
+    })?;
     sql.push(
-        "SELECT 'day' AS figure, k, CAST(NULL AS TEXT) AS name, CAST(SUM(n) AS BIGINT) AS n, \
-         CAST(SUM(CASE WHEN is_system = 1 THEN n ELSE 0 END) AS BIGINT) AS m \
+        "SELECT 'day' AS figure, k AS item, CAST(NULL AS TEXT) AS object_type, CAST(SUM(n) AS BIGINT) AS actions, \
+         CAST(SUM(CASE WHEN is_system = 1 THEN n ELSE 0 END) AS BIGINT) AS system_actions \
          FROM chart WHERE k >= 0 AND k < ",
     )
     .bind(day_count);
@@ -56,7 +59,7 @@ pub async fn insights(db: &Snapshot, filter: &Filter) -> Result<Insights, DbErr>
          FROM (",
         internal = if filter.include_internal { "" } else { " WHERE NOT u.is_internal" },
     ));
-    push_entity_counts(&mut sql, source, filter, window)?;
+    push_entity_counts(&mut sql, source, filter, window, deltas)?;
     sql.push(") AS e GROUP BY e.object_type HAVING SUM(e.n) > 0 ORDER BY n DESC, e.object_type ")
         .push(byte_order)
         .push(" ASC LIMIT 1) AS top_entity");
@@ -67,15 +70,21 @@ pub async fn insights(db: &Snapshot, filter: &Filter) -> Result<Insights, DbErr>
 
 /// Writes a query of `(object_type, n)` rows whose sums per object type are the counts over
 /// `window` in the filter's scope.
-pub(super) fn push_entity_counts(sql: &mut Sql, source: Source, filter: &Filter, window: Window) -> Result<(), DbErr> {
+pub(super) fn push_entity_counts(
+    sql: &mut Sql,
+    source: Source,
+    filter: &Filter,
+    window: Window,
+    deltas: Deltas,
+) -> Result<(), DbErr> {
     // The per-user table keeps days and months; the ragged ends come from those users' own rows in
     // the log (`ix_transaction_user_id_issued_at` finds them).
     let (table, columns) = match source {
-        Source::Total | Source::Time => (Rollup::Entity, Source::Time),
-        Source::Users => (Rollup::UserEntity, Source::Users),
+        Source::Total | Source::Time => (Rollup::ActionsByVerbAndObjectType, Source::Time),
+        Source::Users => (Rollup::UserActionsByVerbAndObjectType, Source::Users),
     };
     let cover = signed_cover(window);
-    sql.push_rollup_rows(table, &cover.all(), filter, |sql, table| {
+    sql.push_rollup_rows(table, &cover.all(), filter, deltas, |sql, table| {
         sql.push("SELECT r.object_type AS object_type, ")
             .push_cover_rows(&cover, table, columns.join())
             .push_rollup_filters(columns, filter);

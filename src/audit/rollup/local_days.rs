@@ -17,11 +17,11 @@
 //! each boundary's span is an index range scan. Where the table has no quarter hours either (the
 //! per-user one with verbs), each boundary's span is read from the log instead.
 
-use migration::rollup::{DAY, Grain, HOUR, QUARTER_HOUR, Rollup};
+use audit_rollup::{DAY, Grain, HOUR, QUARTER_HOUR, Rollup};
 use sea_orm::DbErr;
 
 use super::cover::{Range, SignedCover, ceil_to, floor_to};
-use super::scope::Source;
+use super::scope::{Deltas, Source};
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
 
@@ -110,10 +110,15 @@ fn pieces(table: Rollup, shift: i64) -> Vec<(Grain, i64, i64)> {
     pieces
 }
 
-/// Writes the CTEs (after `WITH RECURSIVE `) that end in `chart(k, is_system, n)`: signed counts
-/// whose sum per local day index `k` (`0 ≤ k < N`) is that day's count. `boundaries` is
-/// [`boundaries`]' answer.
-pub(super) fn push_day_counts(sql: &mut Sql, source: Source, filter: &Filter, boundaries: &[i64]) -> Result<(), DbErr> {
+/// Defines the CTEs that end in `chart(k, is_system, n)`: signed counts whose sum per local day
+/// index `k` (`0 ≤ k < N`) is that day's count. `boundaries` is [`boundaries`]' answer.
+pub(super) fn define_day_counts(
+    sql: &mut Sql,
+    source: Source,
+    filter: &Filter,
+    boundaries: &[i64],
+    deltas: Deltas,
+) -> Result<(), DbErr> {
     let midnights: Vec<i64> = boundaries.iter().map(|&s| nearest_midnight(s)).collect();
     let shifts = shift_runs(boundaries);
     // The table, its join and the system flag are fixed SQL chosen by `source`; every number is
@@ -122,109 +127,117 @@ pub(super) fn push_day_counts(sql: &mut Sql, source: Source, filter: &Filter, bo
     if !shifts.is_empty() {
         // The day numbers 0..=N (a recursive CTE: SQLite has no `generate_series` built in).
         let longest = shifts.iter().map(|run| run.count).max().unwrap_or(0);
-        sql.push("days(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM days WHERE j < ")
-            .bind(longest)
-            .push("), moved AS (SELECT i, is_system, SUM(n) AS n FROM (");
+        sql.with_recursive("days", |sql| {
+            sql.push("(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM days WHERE j < ").bind(longest).push(")");
+        });
         let table = source.table(filter);
-        let pending = if sql.with_pending { sql.pending(table) } else { String::new() };
-        let mut first = true;
-        for run in &shifts {
-            let sign = run.shift.signum();
-            for (grain, from, to) in pieces(table, run.shift) {
-                if !first {
-                    sql.push(" UNION ALL ");
-                }
-                first = false;
-                // Rows not indexed by day (the deltas, or the log's rows where the table lacks the
-                // grain): each row's boundary by arithmetic, kept when it falls in
-                // `[B_i + from, B_i + to)` for a boundary of the run.
-                let by_arithmetic = |sql: &mut Sql, rows: &str| {
-                    sql.push("SELECT ")
+        let pending = if deltas == Deltas::Pending { sql.pending_rows(table) } else { String::new() };
+        sql.try_with("moved", |sql| {
+            sql.push(" AS (SELECT i, is_system, SUM(n) AS n FROM (");
+            let mut first = true;
+            for run in &shifts {
+                let sign = run.shift.signum();
+                for (grain, from, to) in pieces(table, run.shift) {
+                    if !first {
+                        sql.push(" UNION ALL ");
+                    }
+                    first = false;
+                    // Rows not indexed by day (the deltas, or the log's rows where the table lacks the
+                    // grain): each row's boundary by arithmetic, kept when it falls in
+                    // `[B_i + from, B_i + to)` for a boundary of the run.
+                    let by_arithmetic = |sql: &mut Sql, rows: &str| {
+                        sql.push("SELECT ")
+                            .bind(run.first)
+                            .push(" + (r.bucket - ")
+                            .bind(run.midnight + from)
+                            .push(&format!(") / {DAY} AS i, {is_system} AS is_system, "))
+                            .bind(sign)
+                            .push(&format!(" * r.n AS n FROM {rows} r{join} WHERE r.grain = "))
+                            .bind(grain as i64)
+                            .push(" AND r.bucket >= ")
+                            .bind(run.midnight + from)
+                            .push(" AND r.bucket < ")
+                            .bind(run.midnight + (run.count - 1) * DAY + to)
+                            .push(" AND (r.bucket - ")
+                            .bind(run.midnight + from)
+                            .push(&format!(") % {DAY} < "))
+                            .bind(to - from);
+                        sql.push_rollup_filters(source, filter);
+                    };
+                    if !table.keeps(grain) {
+                        // Each day's span: the run's whole stretch would be most of the window.
+                        let spans: Vec<Range> = (0..run.count)
+                            .map(|j| Range {
+                                grain,
+                                lo: Some(run.midnight + j * DAY + from),
+                                hi: Some(run.midnight + j * DAY + to),
+                            })
+                            .collect();
+                        let rows = sql.log_rows(table, &spans, filter)?;
+                        by_arithmetic(sql, &rows);
+                        continue;
+                    }
+                    // The compacted rows: a join with the day numbers, one index range scan each.
+                    let rows = table.source(sql.dialect.0);
+                    sql.push("SELECT d.j + ")
                         .bind(run.first)
-                        .push(" + (r.bucket - ")
-                        .bind(run.midnight + from)
-                        .push(&format!(") / {DAY} AS i, {is_system} AS is_system, "))
+                        .push(&format!(" AS i, {is_system} AS is_system, "))
                         .bind(sign)
-                        .push(&format!(" * r.n AS n FROM {rows} r{join} WHERE r.grain = "))
+                        .push(&format!(" * r.n AS n FROM days d JOIN {} r ON r.grain = ", rows))
                         .bind(grain as i64)
                         .push(" AND r.bucket >= ")
                         .bind(run.midnight + from)
-                        .push(" AND r.bucket < ")
-                        .bind(run.midnight + (run.count - 1) * DAY + to)
-                        .push(" AND (r.bucket - ")
-                        .bind(run.midnight + from)
-                        .push(&format!(") % {DAY} < "))
-                        .bind(to - from);
+                        .push(&format!(" + d.j * {DAY} AND r.bucket < "))
+                        .bind(run.midnight + to)
+                        .push(&format!(" + d.j * {DAY}{join} WHERE d.j < "))
+                        .bind(run.count);
                     sql.push_rollup_filters(source, filter);
-                };
-                if !table.keeps(grain) {
-                    // Each day's span: the run's whole stretch would be most of the window.
-                    let spans: Vec<Range> = (0..run.count)
-                        .map(|j| Range {
-                            grain,
-                            lo: Some(run.midnight + j * DAY + from),
-                            hi: Some(run.midnight + j * DAY + to),
-                        })
-                        .collect();
-                    let rows = sql.log_rows(table, &spans, filter)?;
-                    by_arithmetic(sql, &rows);
-                    continue;
-                }
-                // The compacted rows: a join with the day numbers, one index range scan each.
-                let rows = table.source(sql.dialect.0);
-                sql.push("SELECT d.j + ")
-                    .bind(run.first)
-                    .push(&format!(" AS i, {is_system} AS is_system, "))
-                    .bind(sign)
-                    .push(&format!(" * r.n AS n FROM days d JOIN {} r ON r.grain = ", rows))
-                    .bind(grain as i64)
-                    .push(" AND r.bucket >= ")
-                    .bind(run.midnight + from)
-                    .push(&format!(" + d.j * {DAY} AND r.bucket < "))
-                    .bind(run.midnight + to)
-                    .push(&format!(" + d.j * {DAY}{join} WHERE d.j < "))
-                    .bind(run.count);
-                sql.push_rollup_filters(source, filter);
-                if sql.with_pending {
-                    sql.push(" UNION ALL ");
-                    by_arithmetic(sql, &pending);
+                    if deltas == Deltas::Pending {
+                        sql.push(" UNION ALL ");
+                        by_arithmetic(sql, &pending);
+                    }
                 }
             }
+            sql.push(") AS m GROUP BY i, is_system)");
+            Ok::<(), DbErr>(())
+        })?;
+    }
+    sql.try_with("chart", |sql| {
+        sql.push(" AS (");
+        let runs = day_runs(&midnights);
+        if runs.is_empty() {
+            // Every day of no length: nothing to count, but the CTE must exist.
+            sql.push("SELECT 0 AS k, 0 AS is_system, 0 AS n");
         }
-        sql.push(") AS m GROUP BY i, is_system), ");
-    }
-    sql.push("chart AS (");
-    let runs = day_runs(&midnights);
-    if runs.is_empty() {
-        // Every day of no length: nothing to count, but the CTE must exist.
-        sql.push("SELECT 0 AS k, 0 AS is_system, 0 AS n");
-    }
-    for (index, run) in runs.iter().enumerate() {
-        if index > 0 {
-            sql.push(" UNION ALL ");
+        for (index, run) in runs.iter().enumerate() {
+            if index > 0 {
+                sql.push(" UNION ALL ");
+            }
+            sql.push("SELECT ")
+                .bind(run.first)
+                .push(" + (r.bucket - ")
+                .bind(run.from)
+                .push(") / ")
+                .bind(run.width)
+                .push(" AS k, r.is_system AS is_system, SUM(r.n) AS n")
+                .push_rollup_scope(
+                    source,
+                    filter,
+                    &SignedCover::of(vec![Range {
+                        grain: Grain::Day,
+                        lo: Some(run.from),
+                        hi: Some(run.from + run.count * run.width),
+                    }]),
+                    deltas,
+                )?
+                .push(" GROUP BY r.bucket, r.is_system");
         }
-        sql.push("SELECT ")
-            .bind(run.first)
-            .push(" + (r.bucket - ")
-            .bind(run.from)
-            .push(") / ")
-            .bind(run.width)
-            .push(" AS k, r.is_system AS is_system, SUM(r.n) AS n")
-            .push_rollup_scope(
-                source,
-                filter,
-                &SignedCover::of(vec![Range {
-                    grain: Grain::Day,
-                    lo: Some(run.from),
-                    hi: Some(run.from + run.count * run.width),
-                }]),
-            )?
-            .push(" GROUP BY r.bucket, r.is_system");
-    }
-    if !shifts.is_empty() {
-        sql.push(" UNION ALL SELECT i, is_system, -n FROM moved UNION ALL SELECT i - 1, is_system, n FROM moved");
-    }
-    sql.push(")");
+        if !shifts.is_empty() {
+            sql.push(" UNION ALL SELECT i, is_system, -n FROM moved UNION ALL SELECT i - 1, is_system, n FROM moved");
+        }
+        sql.push(")");
+        Ok::<(), DbErr>(())
+    })?;
     Ok(())
 }
 

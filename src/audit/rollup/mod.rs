@@ -25,7 +25,7 @@
 //! and months only, so a few users' top entity type reads the ragged ends from the log too.
 //!
 //! The code, by concern: `cover` splits a window into rollup ranges, `scope` writes the SQL
-//! that reads them under the filter, `local_days` counts per local day, `seek` locates deep pages
+//! that reads them under the filter, `local_days` counts per local day, `locate` finds where deep pages are
 //! and `insights` computes every figure in one statement.
 
 pub mod chart;
@@ -33,15 +33,15 @@ mod cover;
 pub mod facets;
 mod insights;
 mod local_days;
+mod locate;
 mod scope;
-mod seek;
 
 pub use cover::{Range, Window, cover};
 pub use insights::insights;
+pub use locate::{Located, locate_page, locate_row};
 pub use scope::count;
-pub use seek::{Seek, seek, seek_page};
 
-use migration::rollup::QUARTER_HOUR;
+use audit_rollup::QUARTER_HOUR;
 
 use crate::filter::Filter;
 

@@ -2,11 +2,10 @@
 //! filter's conditions on rollup rows.
 
 use crate::audit::Snapshot;
-use migration::rollup::{Grain, Rollup};
+use audit_rollup::{Grain, Rollup};
 use sea_orm::{DbErr, FromQueryResult};
 
-use super::cover::{Range, SignedCover, Window, signed_cover};
-use super::seek::instant;
+use super::cover::{Range, SignedCover, Window, instant, signed_cover};
 use crate::audit::condition::{Columns, Internal, condition};
 use crate::audit::sql::Sql;
 use crate::filter::Filter;
@@ -36,8 +35,8 @@ impl Source {
 
     pub(super) fn table(self, filter: &Filter) -> Rollup {
         match self {
-            Source::Total => Rollup::Total,
-            Source::Time => Rollup::Time,
+            Source::Total => Rollup::Actions,
+            Source::Time => Rollup::ActionsByVerb,
             Source::Users => user_table(filter),
         }
     }
@@ -66,27 +65,37 @@ impl Source {
 
 /// The per-user rollup for `filter`: the one without verbs is a fraction of the size.
 pub(super) fn user_table(filter: &Filter) -> Rollup {
-    if filter.actions.is_empty() { Rollup::Actor } else { Rollup::User }
+    if filter.actions.is_empty() { Rollup::UserActions } else { Rollup::UserActionsByVerb }
+}
+
+/// Whether the snapshot's state of the log has deltas the folding has not reached: a rollup read
+/// adds them to the tables' rows only then. Looked up once per snapshot ([`pending_deltas`]) and
+/// handed to every part of a statement that reads a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Deltas {
+    Pending,
+    AllFolded,
 }
 
 impl Sql {
     /// Writes the rows of `table` in `ranges` that `arm` selects, from every place they live: `arm`
     /// writes a whole `SELECT … FROM {source} r …` and is called for the compacted table (as
     /// [`Rollup::source`] gives its rows: a packed one unpacked), then
-    /// (after `UNION ALL`) for the deltas the triggers appended since the last compaction, and for
-    /// the log itself where `ranges` holds buckets of a grain the table does not keep
-    /// ([`Sql::log_rows`]). Callers sum the rows; a count is the same wherever it is kept.
+    /// (after `UNION ALL`) for the deltas the triggers appended since the last compaction, if there
+    /// are any, and for the log itself where `ranges` holds buckets of a grain the table does not
+    /// keep ([`Sql::log_rows`]). Callers sum the rows; a count is the same wherever it is kept.
     pub(super) fn push_rollup_rows(
         &mut self,
         table: Rollup,
         ranges: &[Range],
         filter: &Filter,
+        deltas: Deltas,
         arm: impl Fn(&mut Sql, &str),
     ) -> Result<&mut Self, DbErr> {
         arm(self, &table.source(self.dialect.0));
-        if self.with_pending {
+        if deltas == Deltas::Pending {
             self.push(" UNION ALL ");
-            let pending = self.pending(table);
+            let pending = self.pending_rows(table);
             arm(self, &pending);
         }
         let from_log: Vec<Range> = ranges.iter().filter(|range| !table.keeps(range.grain)).copied().collect();
@@ -108,16 +117,13 @@ impl Sql {
     pub(super) fn log_rows(&mut self, table: Rollup, ranges: &[Range], filter: &Filter) -> Result<String, DbErr> {
         // Only per-user tables leave grains out (tested below), so the rows are
         // those with a user, and every dimension is a column of the log.
-        let dimensions: Vec<&str> = table.dimensions().split(", ").collect();
+        let dimensions = table.dimensions();
         let mut selected = Vec::with_capacity(dimensions.len());
-        for dimension in &dimensions {
-            let column = match *dimension {
-                "user_id" => "t.user_id",
-                "verb" => "a.verb",
-                "object_type" => "a.object_type",
-                other => return Err(DbErr::Custom(format!("{} keeps no {other} in the log", table.name()))),
+        for dimension in dimensions {
+            let Some(column) = dimension.in_log() else {
+                return Err(DbErr::Custom(format!("the log keeps no {} for {}", dimension.column(), table.name())));
             };
-            selected.push(format!("{column} AS {dimension}"));
+            selected.push(format!("{column} AS {}", dimension.column()));
         }
         // `GROUP BY 2, 3, …`: the bucket and the dimensions.
         let grouped: Vec<String> = (2..dimensions.len() + 3).map(|position| position.to_string()).collect();
@@ -138,7 +144,7 @@ impl Sql {
                 if i > 0 {
                     sql.push(" UNION ALL ");
                 }
-                let bucket = migration::rollup::bucket_of(sql.dialect.0, "t.issued_at", grain);
+                let bucket = audit_rollup::bucket_of(sql.dialect.0, "t.issued_at", grain);
                 sql.push(&format!(
                     "SELECT {grain} AS grain, {bucket} AS bucket, {selected}, COUNT(*) AS n \
                      FROM activity a JOIN \"transaction\" t ON t.id = a.transaction_id \
@@ -157,9 +163,13 @@ impl Sql {
         }))
     }
 
-    /// The pending deltas as rows of `table`, from the statement's one bucketing of them.
-    pub(super) fn pending(&mut self, table: Rollup) -> String {
-        self.head_cte = Some(migration::rollup::pending_cte(self.dialect.0));
+    /// The pending deltas as rows of `table`, from the statement's one bucketing of them (a CTE at
+    /// its head).
+    pub(super) fn pending_rows(&mut self, table: Rollup) -> String {
+        let query = audit_rollup::pending_query(self.dialect.0);
+        self.with(audit_rollup::PENDING_CTE, |sql| {
+            sql.push(" AS (").push(&query).push(")");
+        });
         table.pending()
     }
 
@@ -217,9 +227,10 @@ impl Sql {
         source: Source,
         filter: &Filter,
         cover: &SignedCover,
+        deltas: Deltas,
     ) -> Result<&mut Self, DbErr> {
         self.push(" FROM (");
-        self.push_rollup_rows(source.table(filter), &cover.all(), filter, |sql, table| {
+        self.push_rollup_rows(source.table(filter), &cover.all(), filter, deltas, |sql, table| {
             sql.push(&format!(
                 "SELECT r.grain AS grain, r.bucket AS bucket, {is_system} AS is_system, ",
                 is_system = source.is_system(),
@@ -236,23 +247,22 @@ struct Pending {
     pending: bool,
 }
 
-/// A statement writer for a rollup read, which adds the pending deltas only when there are any.
-/// Reading them costs even when there are none (PostgreSQL plans the union arms and runs every row
-/// through them; BENCHMARKS.md has what that costs). The snapshot looks once per
-/// request (a dashboard reads the rollups twice), and what it saw holds for all its statements: if
-/// there were none, every delta of its state of the log is already in the tables.
-pub(super) async fn rollup_sql(db: &Snapshot) -> Result<Sql, DbErr> {
+/// Whether a rollup read must add pending deltas. Reading them costs even when there are none
+/// (PostgreSQL plans the union arms and runs every row through them; BENCHMARKS.md has what that
+/// costs), so the snapshot looks once per request (a dashboard reads the rollups twice), and what
+/// it saw holds for all its statements: if there were none, every delta of its state of the log is
+/// already in the tables.
+pub(super) async fn pending_deltas(db: &Snapshot) -> Result<Deltas, DbErr> {
     let backend = db.get_database_backend();
     let check = || async move {
         let statement = sea_orm::Statement::from_string(
             backend,
-            format!("SELECT EXISTS (SELECT 1 FROM {}) AS pending", migration::rollup::DELTA),
+            format!("SELECT EXISTS (SELECT 1 FROM {}) AS pending", audit_rollup::DELTA),
         );
         Ok::<bool, DbErr>(Pending::find_by_statement(statement).one(db).await?.is_none_or(|row| row.pending))
     };
-    let mut sql = Sql::new(backend);
-    sql.with_pending = db.pending_deltas(check).await?;
-    Ok(sql)
+    let pending = db.pending_deltas(check).await?;
+    Ok(if pending { Deltas::Pending } else { Deltas::AllFolded })
 }
 
 #[derive(FromQueryResult)]
@@ -275,16 +285,18 @@ pub async fn count(db: &Snapshot, filter: &Filter) -> Result<i64, DbErr> {
     if cover.all().iter().any(|range| !table.keeps(range.grain)) {
         // Part of the window is counted from the log, which already holds the deltas there: the
         // deltas are read by bucket, beside the table's rows of the same ranges.
-        let mut sql = rollup_sql(db).await?;
-        sql.push("SELECT CAST(COALESCE(SUM(r.n), 0) AS BIGINT) AS total").push_rollup_scope(source, filter, &cover)?;
+        let deltas = pending_deltas(db).await?;
+        let mut sql = Sql::new(db.get_database_backend());
+        sql.push("SELECT CAST(COALESCE(SUM(r.n), 0) AS BIGINT) AS total")
+            .push_rollup_scope(source, filter, &cover, deltas)?;
         return Ok(Count::find_by_statement(sql.into_statement()).one(db).await?.map_or(0, |row| row.total));
     }
     let mut sql = Sql::new(db.get_database_backend());
-    sql.with_pending = false;
-    sql.push("SELECT CAST(COALESCE((SELECT SUM(r.n)").push_rollup_scope(source, filter, &cover)?;
+    // The deltas are summed below, as they are.
+    sql.push("SELECT CAST(COALESCE((SELECT SUM(r.n)").push_rollup_scope(source, filter, &cover, Deltas::AllFolded)?;
     sql.push(&format!(
         "), 0) + COALESCE((SELECT SUM(d.delta) FROM {delta} d{join} WHERE 1 = 1",
-        delta = migration::rollup::DELTA,
+        delta = audit_rollup::DELTA,
         join = if source == Source::Users { " LEFT JOIN users u ON u.id = d.user_id" } else { "" },
     ));
     if let Some(start) = filter.utc_start() {
@@ -307,8 +319,7 @@ mod tests {
     /// reads.
     #[test]
     fn only_per_user_tables_leave_grains_out() {
-        let tables = [Rollup::Time, Rollup::Entity, Rollup::User, Rollup::Actor, Rollup::UserEntity, Rollup::Total];
-        for table in tables.into_iter().filter(|table| !table.dimensions().starts_with("user_id")) {
+        for table in Rollup::ALL.into_iter().filter(|table| !table.per_user()) {
             for grain in [Grain::QuarterHour, Grain::Day, Grain::Month] {
                 assert!(table.keeps(grain), "{} keeps no {grain:?}", table.name());
             }

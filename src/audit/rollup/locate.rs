@@ -1,20 +1,21 @@
-//! Deep pages: where the row `skip` rows into the scope is, found by walking the rollups' counts
-//! instead of stepping over every skipped row.
+//! Deep pages: where the row `skip` rows into the scope is, located by walking the rollups'
+//! counts instead of stepping over every skipped row.
 
 use crate::audit::Snapshot;
-use chrono::{DateTime, NaiveDateTime};
-use migration::rollup::Grain;
+use audit_rollup::Grain;
+use chrono::NaiveDateTime;
 use sea_orm::{DbErr, FromQueryResult};
 
-use super::cover::{Range, SignedCover, Window, bucket_end, cover};
-use super::scope::{Source, rollup_sql};
+use super::cover::{Range, SignedCover, Window, bucket_end, cover, instant};
+use super::scope::{Source, pending_deltas};
+use crate::audit::sql::Sql;
 use crate::filter::Filter;
 
 /// Where a page starting `skip` rows into the scope (newest first) is: the `skip`-th row is the
 /// row `skip_within` rows into the scope's rows issued before `before`, and (when `from` is known)
 /// the page ends at or after `from`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Seek {
+pub enum Located {
     At { from: Option<NaiveDateTime>, before: NaiveDateTime, skip_within: i64 },
     PastEnd,
 }
@@ -28,9 +29,10 @@ struct Segment {
 
 /// The non-empty buckets of `ranges` in the filter's scope with their counts, newest first.
 async fn segments(db: &Snapshot, filter: &Filter, ranges: &[Range]) -> Result<Vec<Segment>, DbErr> {
-    let mut sql = rollup_sql(db).await?;
+    let deltas = pending_deltas(db).await?;
+    let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT CAST(r.grain AS BIGINT) AS grain, r.bucket AS bucket, CAST(SUM(r.n) AS BIGINT) AS n")
-        .push_rollup_scope(Source::of(filter), filter, &SignedCover::of(ranges.to_vec()))?
+        .push_rollup_scope(Source::of(filter), filter, &SignedCover::of(ranges.to_vec()), deltas)?
         .push(" GROUP BY r.grain, r.bucket HAVING SUM(r.n) > 0 ORDER BY r.bucket DESC");
     Segment::find_by_statement(sql.into_statement()).all(db).await
 }
@@ -41,7 +43,7 @@ fn grain_of(segment: &Segment) -> Result<Grain, DbErr> {
         0 => Ok(Grain::QuarterHour),
         1 => Ok(Grain::Day),
         2 => Ok(Grain::Month),
-        other => Err(DbErr::Custom(format!("unexpected rollup grain {other} in a seek"))),
+        other => Err(DbErr::Custom(format!("unexpected rollup grain {other} while locating a row"))),
     }
 }
 
@@ -52,17 +54,11 @@ fn segment_end(segment: &Segment, window: Window) -> Result<i64, DbErr> {
     Ok(window.end.map_or(end, |window_end| window_end.min(end)))
 }
 
-pub(super) fn instant(seconds: i64) -> Result<NaiveDateTime, DbErr> {
-    DateTime::from_timestamp(seconds, 0)
-        .map(|at| at.naive_utc())
-        .ok_or_else(|| DbErr::Custom(format!("instant {seconds} s out of range")))
-}
-
 /// The span holding rows `skip .. skip + size` of the scope, newest first: the months, then the
 /// days, holding the page's first and last rows, found by walking the rollup counts (two small
 /// statements for a page inside one month). Bounding the page query by it on both sides means a
 /// planner reads a day or two of rows, whichever index it picks.
-pub async fn seek_page(db: &Snapshot, filter: &Filter, skip: i64, size: i64) -> Result<Seek, DbErr> {
+pub async fn locate_page(db: &Snapshot, filter: &Filter, skip: i64, size: i64) -> Result<Located, DbErr> {
     let window = Window::of(filter);
     let mut ranges = cover(window, Grain::Month);
     let mut skip = skip;
@@ -81,7 +77,7 @@ pub async fn seek_page(db: &Snapshot, filter: &Filter, skip: i64, size: i64) -> 
                 break;
             }
         }
-        let Some(first) = first else { return Ok(Seek::PastEnd) };
+        let Some(first) = first else { return Ok(Located::PastEnd) };
         let end = segment_end(first, window)?;
         let within = skip - before_first;
         let same = last.is_some_and(|last| last.bucket == first.bucket);
@@ -94,14 +90,14 @@ pub async fn seek_page(db: &Snapshot, filter: &Filter, skip: i64, size: i64) -> 
         }
         // `last` is `None` when the page runs to the oldest row.
         let from = last.map(|last| instant(last.bucket)).transpose()?;
-        return Ok(Seek::At { from, before: instant(end)?, skip_within: within });
+        return Ok(Located::At { from, before: instant(end)?, skip_within: within });
     }
 }
 
 /// Finds the quarter hour holding the `skip`-th row of the scope by walking the rollups' counts
 /// newest first, from months down to days down to quarter hours: at most three small statements
 /// instead of stepping over `skip` rows.
-pub async fn seek(db: &Snapshot, filter: &Filter, skip: i64) -> Result<Seek, DbErr> {
+pub async fn locate_row(db: &Snapshot, filter: &Filter, skip: i64) -> Result<Located, DbErr> {
     let window = Window::of(filter);
     let mut ranges = cover(window, Grain::Month);
     let mut skip = skip;
@@ -114,12 +110,12 @@ pub async fn seek(db: &Snapshot, filter: &Filter, skip: i64) -> Result<Seek, DbE
             }
             inside
         }) else {
-            return Ok(Seek::PastEnd);
+            return Ok(Located::PastEnd);
         };
         let grain = grain_of(&segment)?;
         let end = segment_end(&segment, window)?;
         if grain == Grain::QuarterHour {
-            return Ok(Seek::At { from: None, before: instant(end)?, skip_within: skip });
+            return Ok(Located::At { from: None, before: instant(end)?, skip_within: skip });
         }
         let start = window.start.map_or(segment.bucket, |window_start| window_start.max(segment.bucket));
         let finer = if grain == Grain::Month { Grain::Day } else { Grain::QuarterHour };
