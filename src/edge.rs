@@ -11,10 +11,10 @@ use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use serde_json::json;
 
 use crate::auth::Admin;
-use crate::error::Face;
+use crate::error::{Face, plain_error_body};
+use crate::filter::Field;
 
 /// The GraphQL operation a response answered, for the access log.
 #[derive(Clone, Debug)]
@@ -60,10 +60,7 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         return response;
     }
     let (message, code) = describe(status);
-    let body = match face {
-        Face::GraphQL => json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
-        Face::Rest(_) => json!({ "detail": message }),
-    };
+    let body = plain_error_body(face, message, code);
     let (mut parts, _) = response.into_parts();
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.remove(header::CONTENT_LENGTH);
@@ -73,7 +70,8 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
 /// The body of an error response hyper writes by itself, for a request it could not even parse
 /// (so there is no path to choose a face by): REST's shape, like most of the API.
 pub fn unparsed_request_body(status: StatusCode) -> String {
-    json!({ "detail": describe(status).0 }).to_string()
+    let (message, code) = describe(status);
+    plain_error_body(Face::Rest(Field::rest_name), message, code).to_string()
 }
 
 /// The message and GraphQL code of a status the gateway produced without a body.

@@ -1,5 +1,8 @@
-//! The one error type of the request path, and its two renderings: an HTTP status with a JSON body
-//! (REST, in the shape of the original Audit API) and a GraphQL error with `extensions.code`.
+//! The one error type of the request path and every error body the gateway sends. An error's
+//! [`ErrorKind`] decides its HTTP status and its GraphQL `extensions.code`, and travels with a
+//! GraphQL error so the HTTP layer reads the kind, never the code's text. Bodies take two shapes:
+//! REST's, in the original Audit API's form, and GraphQL's `errors` ([`AppError::render`],
+//! [`plain_error_body`] for the statuses the edge produces itself).
 //!
 //! Internal errors are logged with their cause and shown to clients only as a generic message:
 //! no SQL, driver message or stack text ever reaches a response. A leaf: it knows the filter's
@@ -104,34 +107,76 @@ fn classify(err: &sea_orm::DbErr) -> DbFailure {
     }
 }
 
+/// What kind of failure an error is, without its details: its HTTP status and its GraphQL code
+/// both follow from it, and a GraphQL error carries it (as its source) so the HTTP layer can tell
+/// what happened without reading codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    Unauthenticated,
+    Forbidden,
+    InvalidInput,
+    RateLimited,
+    Unavailable,
+    Timeout,
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The GraphQL `extensions.code`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Unauthenticated => "UNAUTHENTICATED",
+            ErrorKind::Forbidden => "FORBIDDEN",
+            ErrorKind::InvalidInput => "BAD_USER_INPUT",
+            ErrorKind::RateLimited => "RATE_LIMITED",
+            ErrorKind::Unavailable => "SERVICE_UNAVAILABLE",
+            ErrorKind::Timeout => "TIMEOUT",
+            ErrorKind::Internal => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// The kind a GraphQL error was raised as, if it came from an [`AppError`].
+    pub fn of(error: &async_graphql::ServerError) -> Option<ErrorKind> {
+        error.source::<ErrorKind>().copied()
+    }
+}
+
 impl AppError {
     pub fn internal(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         AppError::Internal(Box::new(err))
     }
 
-    pub fn status(&self) -> StatusCode {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Timeout => StatusCode::GATEWAY_TIMEOUT,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unauthenticated => ErrorKind::Unauthenticated,
+            AppError::Forbidden => ErrorKind::Forbidden,
+            AppError::InvalidInput(_) => ErrorKind::InvalidInput,
+            AppError::RateLimited { .. } => ErrorKind::RateLimited,
+            AppError::Unavailable(_) => ErrorKind::Unavailable,
+            AppError::Timeout => ErrorKind::Timeout,
+            AppError::Internal(_) => ErrorKind::Internal,
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.kind().status()
     }
 
     /// The GraphQL `extensions.code`.
     pub fn code(&self) -> &'static str {
-        match self {
-            AppError::Unauthenticated => "UNAUTHENTICATED",
-            AppError::Forbidden => "FORBIDDEN",
-            AppError::InvalidInput(_) => "BAD_USER_INPUT",
-            AppError::RateLimited { .. } => "RATE_LIMITED",
-            AppError::Unavailable(_) => "SERVICE_UNAVAILABLE",
-            AppError::Timeout => "TIMEOUT",
-            AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
-        }
+        self.kind().code()
     }
 
     /// Logs what clients must not see. Called once, where the error is rendered.
@@ -172,14 +217,9 @@ impl AppError {
                     .collect();
                 json!({ "detail": detail })
             }
-            AppError::Internal(_) => json!({ "detail": "Internal server error" }),
-            other => json!({ "detail": other.to_string() }),
+            AppError::Internal(_) => plain_error_body(Face::Rest(name), "Internal server error", self.code()),
+            other => plain_error_body(Face::Rest(name), &other.to_string(), self.code()),
         }
-    }
-
-    /// Renders as a REST response whose 422 entries carry the names `name` gives the fields.
-    pub fn into_rest_response(self, name: FieldNamer) -> Response {
-        self.render(Face::Rest(name))
     }
 
     /// Renders for `face`: REST's body, or GraphQL's `{data: null, errors}` for errors raised
@@ -233,6 +273,7 @@ impl AppError {
             other => other.to_string(),
         };
         let mut error = async_graphql::Error::new(message);
+        error.source = Some(std::sync::Arc::new(self.kind()));
         let code = self.code();
         error = error.extend_with(|_, ext| ext.set("code", code));
         if let AppError::InvalidInput(errors) = self
@@ -246,6 +287,17 @@ impl AppError {
             });
         }
         error
+    }
+}
+
+/// The body of an error that is no more than a message and a code, for `face`: REST's
+/// `{"detail": …}`, or GraphQL's `{"errors": [{"message", "extensions": {"code"}}]}` without
+/// `data` (the request never executed). What the edge answers for statuses it produced without a
+/// body, and GraphQL for a request it could not even read.
+pub fn plain_error_body(face: Face, message: &str, code: &str) -> Value {
+    match face {
+        Face::GraphQL => json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
+        Face::Rest(_) => json!({ "detail": message }),
     }
 }
 

@@ -88,6 +88,17 @@ pub struct FieldError {
     pub limit: Option<i64>,
 }
 
+/// Both parse results, or every error of either, in order: one answer lists every bad field.
+pub fn both_parsed<A, B>(
+    a: Result<A, Vec<FieldError>>,
+    b: Result<B, Vec<FieldError>>,
+) -> Result<(A, B), Vec<FieldError>> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (a, b) => Err(a.err().into_iter().flatten().chain(b.err().into_iter().flatten()).collect()),
+    }
+}
+
 impl FieldError {
     fn new(field: Field, msg: impl Into<String>, kind: &'static str) -> Self {
         FieldError { field, msg: msg.into(), kind, limit: None }

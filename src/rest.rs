@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::admission;
 use crate::audit::{self, PageRequest, Snapshot};
-use crate::error::{AppError, FieldNamer};
-use crate::filter::{self, Field, FieldError, Filter, FilterInput, Purpose, Timeframe};
+use crate::error::{AppError, Face, FieldNamer};
+use crate::filter::{self, Field, FieldError, Filter, FilterInput, Purpose, Timeframe, both_parsed};
 use crate::state::AppState;
 
 /// The REST routes, each admitted first (token, rate, availability).
@@ -90,6 +90,26 @@ struct Errors(Vec<FieldError>);
 impl Errors {
     fn take<T>(&mut self, parsed: Result<T, FieldError>) -> Option<T> {
         parsed.map_err(|error| self.0.push(error)).ok()
+    }
+
+    /// The errors collected, if any.
+    fn finish(self) -> Result<(), Vec<FieldError>> {
+        if self.0.is_empty() { Ok(()) } else { Err(self.0) }
+    }
+}
+
+/// A REST handler's error, with the names its 422 entries give the fields.
+struct RestError(AppError, FieldNamer);
+
+impl From<AppError> for RestError {
+    fn from(error: AppError) -> Self {
+        RestError(error, Field::rest_name)
+    }
+}
+
+impl IntoResponse for RestError {
+    fn into_response(self) -> Response {
+        self.0.render(Face::Rest(self.1))
     }
 }
 
@@ -192,13 +212,12 @@ impl From<entity::users::Model> for UserBody {
 }
 
 /// `GET /api/activity`
-pub async fn list_activity(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    match list_request(&Params::new(query), Utc::now()) {
-        Ok((filter, page)) => {
-            respond(&state, Field::rest_name, async |db| activity_body(db, &filter, page).await).await
-        }
-        Err(errors) => AppError::InvalidInput(errors).into_rest_response(Field::rest_name),
-    }
+async fn list_activity(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<ActivityListBody>, RestError> {
+    let (filter, page) = list_request(&Params::new(query), Utc::now()).map_err(AppError::InvalidInput)?;
+    Ok(Json(read(&state, async |db| activity_body(db, &filter, page).await).await?))
 }
 
 /// The list's parameters, or every bad one.
@@ -207,28 +226,16 @@ fn list_request(params: &Params, now: DateTime<Utc>) -> Result<(Filter, PageRequ
     let mut errors = Errors::default();
     let page = optional(&mut errors, params, "page", |t| parse_int(Field::Page, t));
     let size = optional(&mut errors, params, "size", |t| parse_int(Field::Size, t));
-    match (filter, PageRequest::parse(page, size), errors.0.is_empty()) {
-        (Ok(filter), Ok(page), true) => Ok((filter, page)),
-        (filter, page, _) => {
-            Err(filter.err().into_iter().flatten().chain(errors.0).chain(page.err().into_iter().flatten()).collect())
-        }
-    }
+    let ((filter, ()), page) = both_parsed(both_parsed(filter, errors.finish()), PageRequest::parse(page, size))?;
+    Ok((filter, page))
 }
 
-/// Reads a body from one snapshot of the log (so its figures agree with each other) and renders
-/// it, or the error with the fields named as `name` says.
-async fn respond<T: Serialize>(
-    state: &AppState,
-    name: FieldNamer,
-    read: impl AsyncFnOnce(&Snapshot) -> Result<T, AppError>,
-) -> Response {
+/// Reads a body from one snapshot of the log, so its figures agree with each other.
+async fn read<T>(state: &AppState, read: impl AsyncFnOnce(&Snapshot) -> Result<T, AppError>) -> Result<T, AppError> {
     let snapshot = Snapshot::new(&state.db);
     let body = read(&snapshot).await;
     snapshot.finish().await;
-    match body {
-        Ok(body) => Json(body).into_response(),
-        Err(error) => error.into_rest_response(name),
-    }
+    body
 }
 
 async fn activity_body(db: &Snapshot, filter: &Filter, page: PageRequest) -> Result<ActivityListBody, AppError> {
@@ -372,13 +379,12 @@ impl From<audit::ValueCount> for FacetValueBody {
 }
 
 /// `GET /api/activity/facets`: the list's parameters, plus `limit` (entries per facet).
-pub async fn activity_facets(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    match facets_request(&Params::new(query), Utc::now()) {
-        Ok((filter, limit)) => {
-            respond(&state, Field::rest_name, async |db| facets_body(db, &filter, limit).await).await
-        }
-        Err(errors) => AppError::InvalidInput(errors).into_rest_response(Field::rest_name),
-    }
+async fn activity_facets(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<FacetsBody>, RestError> {
+    let (filter, limit) = facets_request(&Params::new(query), Utc::now()).map_err(AppError::InvalidInput)?;
+    Ok(Json(read(&state, async |db| facets_body(db, &filter, limit).await).await?))
 }
 
 /// The facets' parameters, or every bad one.
@@ -386,10 +392,9 @@ fn facets_request(params: &Params, now: DateTime<Utc>) -> Result<(Filter, audit:
     let filter = Filter::parse(filter_input(params, "end_date"), Purpose::List, now);
     let mut errors = Errors::default();
     let limit = optional(&mut errors, params, "limit", |t| parse_int(Field::Limit, t));
-    match (filter, audit::FacetLimit::parse(limit), errors.0.is_empty()) {
-        (Ok(filter), Ok(limit), true) => Ok((filter, limit)),
-        (filter, limit, _) => Err(filter.err().into_iter().flatten().chain(errors.0).chain(limit.err()).collect()),
-    }
+    let limit = audit::FacetLimit::parse(limit).map_err(|error| vec![error]);
+    let ((filter, ()), limit) = both_parsed(both_parsed(filter, errors.finish()), limit)?;
+    Ok((filter, limit))
 }
 
 async fn facets_body(db: &Snapshot, filter: &Filter, limit: audit::FacetLimit) -> Result<FacetsBody, AppError> {
@@ -411,13 +416,14 @@ async fn facets_body(db: &Snapshot, filter: &Filter, limit: audit::FacetLimit) -
 }
 
 /// `GET /api/activity/insights`; with `interval` (and `week_starts_on`) the body adds `chart`.
-pub async fn activity_insights(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    match insights_request(&Params::new(query), Utc::now()) {
-        Ok((filter, buckets)) => {
-            respond(&state, insights_field_name, async |db| insights_body(db, &filter, buckets).await).await
-        }
-        Err(errors) => AppError::InvalidInput(errors).into_rest_response(insights_field_name),
-    }
+async fn activity_insights(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<InsightsBody>, RestError> {
+    let named = |error: AppError| RestError(error, insights_field_name);
+    let (filter, buckets) =
+        insights_request(&Params::new(query), Utc::now()).map_err(|errors| named(AppError::InvalidInput(errors)))?;
+    read(&state, async |db| insights_body(db, &filter, buckets).await).await.map(Json).map_err(named)
 }
 
 /// The insights' parameters and the chart's buckets when `interval` asks for them, or every bad
@@ -434,10 +440,7 @@ fn insights_request(
     });
     let week_starts_on = optional(&mut errors, params, "week_starts_on", |t| parse_weekday(Field::WeekStartsOn, t))
         .unwrap_or(chrono::Weekday::Mon);
-    let filter = match filter {
-        Ok(filter) if errors.0.is_empty() => filter,
-        filter => return Err(filter.err().into_iter().flatten().chain(errors.0).collect()),
-    };
+    let (filter, ()) = both_parsed(filter, errors.finish())?;
     let buckets = interval.map(|interval| audit::chart::buckets(&filter, interval, week_starts_on)).transpose();
     buckets.map(|buckets| (filter, buckets)).map_err(|error| vec![error])
 }

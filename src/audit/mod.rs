@@ -5,8 +5,10 @@
 //! trigger-maintained rollups ([`rollup`]); the rows themselves, and offsets the rollups cannot
 //! answer, come from the log.
 //!
-//! All SQL is written here as text, bound through [`sql::Sql`] so values never enter it; the few
-//! places where SQLite and PostgreSQL differ live in [`sql::Dialect`].
+//! The SQL that reads the log and assembles figures is written here as text, bound through
+//! [`sql::Sql`] so values never enter it; the few places where SQLite and PostgreSQL differ live in
+//! [`sql::Dialect`]. The rollups' own SQL (their tables, buckets, pending deltas) is the
+//! `audit_rollup` crate's; this module decides what to read and how to sum it.
 
 pub mod chart;
 mod condition;

@@ -22,7 +22,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use serde::Serialize;
-use serde_json::json;
 
 use super::limits::{self, Budget};
 use super::loader::UserLoader;
@@ -31,7 +30,7 @@ use crate::admission;
 use crate::audit::Snapshot;
 use crate::auth::Admin;
 use crate::edge::OperationName;
-use crate::error::DatabaseAway;
+use crate::error::{DatabaseAway, ErrorKind, Face, plain_error_body};
 use crate::state::AppState;
 
 /// Most operations in one batch.
@@ -245,7 +244,7 @@ async fn execute(state: &AppState, admin: Admin, media: MediaType, batch: BatchR
     let body = body.unwrap_or_else(|error| {
         // async-graphql's values always serialise; should one not, say so without details.
         tracing::error!(%error, "a GraphQL response could not be serialised");
-        br#"{"errors":[{"message":"Internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_vec()
+        plain_error_body(Face::GraphQL, "Internal server error", ErrorKind::Internal.code()).to_string().into_bytes()
     });
     let mut response = (status, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
@@ -292,15 +291,12 @@ struct Body {
 /// no `data`; a failed non-null root field nulls `data` as a whole.
 fn render(mut response: async_graphql::Response) -> (Body, Outcome) {
     give_every_error_a_code(&mut response);
-    let has_code = |code: &str| {
-        let code = async_graphql::Value::from(code);
-        response.errors.iter().any(|e| e.extensions.as_ref().and_then(|ext| ext.get("code")) == Some(&code))
-    };
+    let has_kind = |kind: ErrorKind| response.errors.iter().any(|e| ErrorKind::of(e) == Some(kind));
     let outcome = Outcome {
         refused: response.errors.iter().any(|e| e.extensions.as_ref().is_some_and(|ext| ext.get("limit").is_some())),
         not_executed: !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty()),
-        unavailable: has_code("SERVICE_UNAVAILABLE"),
-        timed_out: has_code("TIMEOUT"),
+        unavailable: has_kind(ErrorKind::Unavailable),
+        timed_out: has_kind(ErrorKind::Timeout),
     };
     let data = match response.data {
         _ if outcome.not_executed => None,
@@ -331,11 +327,11 @@ fn give_every_error_a_code(response: &mut async_graphql::Response) {
             // Apollo's protocol: the client sends the query text next.
             "PERSISTED_QUERY_NOT_FOUND"
         } else if error.path.is_empty() {
-            "BAD_USER_INPUT"
+            ErrorKind::InvalidInput.code()
         } else {
             tracing::error!(error = %error.message, path = ?error.path, "a GraphQL error without a code");
             error.message = "Internal server error".to_owned();
-            "INTERNAL_SERVER_ERROR"
+            ErrorKind::Internal.code()
         };
         error.extensions.get_or_insert_with(Default::default).set("code", code);
     }
@@ -355,7 +351,7 @@ fn body_too_large(error: &axum::Error) -> bool {
 
 /// A request that never reached GraphQL: the spec's shape, with no `data` key.
 fn request_error(media: MediaType, status: StatusCode, message: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
+    let body = plain_error_body(Face::GraphQL, message, ErrorKind::InvalidInput.code());
     let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
     response

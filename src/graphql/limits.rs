@@ -4,7 +4,9 @@
 //! 1. **Before parsing**, on the text: at most [`MAX_DOCUMENT_BYTES`], and lists, input objects
 //!    and selection sets nested at most [`MAX_NESTING`] deep. The parser recurses once per level,
 //!    so a 4 KB document nested 2,000 deep would otherwise overflow its stack and abort the
-//!    process. Variables (JSON) are held to the same nesting.
+//!    process: async-graphql-parser limits only selection sets, and only after its grammar has
+//!    descended through the whole text; values (lists, input objects) it never limits. Variables
+//!    (JSON) are held to the same nesting.
 //! 2. **Before validation**, on the parsed document: fragment spreads may expand to at most
 //!    [`MAX_SELECTIONS`] selections, counted once per fragment (doubling fragments would make
 //!    validation's work exponential), and no fragment may spread itself. Introspection's lists
@@ -31,7 +33,7 @@ use async_graphql::{InputType, Name, ServerError, ServerResult, Value, Variables
 use super::query::parse_filter;
 use super::types::{ActivityFilter, PageInput};
 use crate::audit::{self, PageRequest, Snapshot, Work};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::filter::{Filter, Purpose};
 
 /// Longest document accepted, in bytes.
@@ -96,8 +98,9 @@ pub(super) async fn charge(
 
 fn refusal(limit: &str, message: String) -> ServerError {
     let mut error = ServerError::new(message, None);
+    error.source = Some(Arc::new(ErrorKind::InvalidInput));
     let extensions = error.extensions.get_or_insert_with(Default::default);
-    extensions.set("code", "BAD_USER_INPUT");
+    extensions.set("code", ErrorKind::InvalidInput.code());
     extensions.set("limit", limit);
     error
 }

@@ -8,7 +8,7 @@ use super::loader::{database as db, user_loader};
 use super::types::{ActivityConnection, ActivityFacets, ActivityFilter, ActivityInsights, ActivityPage, PageInput};
 use crate::audit::{self, PageRequest, Total};
 use crate::error::AppError;
-use crate::filter::{FieldError, Filter, Purpose};
+use crate::filter::{FieldError, Filter, Purpose, both_parsed};
 
 pub struct Query;
 
@@ -36,13 +36,7 @@ impl Query {
     ) -> ResolverResult<ActivityPage> {
         let filter = parse_filter(filter, Purpose::List);
         let page = PageRequest::parse(page.map(|p| p.page), page.map(|p| p.size));
-        let (filter, page) = match (filter, page) {
-            (Ok(filter), Ok(page)) => (filter, page),
-            (filter, page) => {
-                let errors = filter.err().into_iter().flatten().chain(page.err().into_iter().flatten()).collect();
-                return Err(AppError::InvalidInput(errors).into());
-            }
-        };
+        let (filter, page) = both_parsed(filter, page).map_err(AppError::InvalidInput)?;
         let wanted = ctx.look_ahead();
         // Count only when `total` or `pages` is selected: on a large window the count is most of
         // the cost, and an infinitely scrolling list does not need it.
@@ -68,13 +62,7 @@ impl Query {
     ) -> ResolverResult<ActivityConnection> {
         let filter = parse_filter(filter, Purpose::List);
         let slice = audit::Slice::parse(first, after.as_deref(), last, before.as_deref());
-        let (filter, slice) = match (filter, slice) {
-            (Ok(filter), Ok(slice)) => (filter, slice),
-            (filter, slice) => {
-                let errors = filter.err().into_iter().flatten().chain(slice.err().into_iter().flatten()).collect();
-                return Err(AppError::InvalidInput(errors).into());
-            }
-        };
+        let (filter, slice) = both_parsed(filter, slice).map_err(AppError::InvalidInput)?;
         let page = audit::connection(db(ctx)?, &filter, &slice).await?;
         feed_users(ctx, &page.items).await?;
         Ok(ActivityConnection::new(filter, page))
@@ -91,14 +79,8 @@ impl Query {
         #[graphql(default_with = "audit::FacetLimit::DEFAULT")] limit: i64,
     ) -> ResolverResult<ActivityFacets> {
         let filter = parse_filter(filter, Purpose::List);
-        let limit = audit::FacetLimit::parse(Some(limit));
-        let (filter, limit) = match (filter, limit) {
-            (Ok(filter), Ok(limit)) => (filter, limit),
-            (filter, limit) => {
-                let errors = filter.err().into_iter().flatten().chain(limit.err()).collect();
-                return Err(AppError::InvalidInput(errors).into());
-            }
-        };
+        let limit = audit::FacetLimit::parse(Some(limit)).map_err(|error| vec![error]);
+        let (filter, limit) = both_parsed(filter, limit).map_err(AppError::InvalidInput)?;
         let facets = audit::facets(db(ctx)?, &filter, limit).await?;
         if ctx.look_ahead().field("users").field("user").exists() {
             user_loader(ctx)?.load_many(facets.users.iter().map(|user| user.user_id)).await?;

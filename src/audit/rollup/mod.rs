@@ -1,5 +1,5 @@
-//! The fast path: figures read from the trigger-maintained rollups (`migration::rollup` owns the
-//! tables and explains how they stay exact) instead of from every activity in the window.
+//! The fast path: figures read from the trigger-maintained rollups (the `audit_rollup` crate owns
+//! the tables and explains how they stay exact) instead of from every activity in the window.
 //!
 //! A window `[start, end)` in UTC seconds is split into a **cover**: whole calendar months in the
 //! middle, whole UTC days around them, and 15-minute buckets at the two ragged ends (a local
@@ -20,7 +20,7 @@
 //! A table need not keep every grain: where a cover needs buckets of a grain its table does not
 //! keep, the log's own rows of those buckets stand in for them (`scope`'s `log_rows`), bucketed and
 //! counted as the table would have them. The per-user table with verbs has no quarter hours
-//! (`migration::rollup` says why): the actors under an `actions` filter read a window's ragged
+//! (`audit_rollup` says why): the actors under an `actions` filter read a window's ragged
 //! ends from the log, and so do a few users' counts under one; the per-user entity table has days
 //! and months only, so a few users' top entity type reads the ragged ends from the log too.
 //!
