@@ -1,4 +1,5 @@
-//! What the rollups are: the grains, the dimensions, the six tables as data, and their DDL.
+//! What the rollups are: the grains, the dimensions, the six tables as data, their DDL, the shape
+//! of a delta row, and the statements over every table at once.
 
 use sea_orm::DbBackend;
 
@@ -244,6 +245,26 @@ impl Table {
 pub const DELTA: &str = "audit_rollup_delta";
 /// Its columns, in the order every delta query selects them.
 pub(crate) const DELTA_COLUMNS: &str = "issued_at, user_id, is_internal, verb, object_type, delta";
+
+/// The head of a delta query: the six delta columns, named.
+pub(crate) fn select_deltas(issued_at: &str, user_id: &str, is_internal: &str, activity: &str, sign: i32) -> String {
+    format!(
+        "SELECT {issued_at} AS issued_at, {user_id} AS user_id, {is_internal} AS is_internal, \
+         {activity}.verb AS verb, {activity}.object_type AS object_type, {sign} AS delta"
+    )
+}
+
+/// Statements that empty the rollups and the deltas.
+pub fn clear() -> Vec<String> {
+    table_names().iter().chain(&[DELTA]).map(|name| format!("DELETE FROM {name}")).collect()
+}
+
+/// PostgreSQL: the statement that makes a folding in flight finish, and keeps others from starting,
+/// until the transaction commits (readers go on).
+pub(crate) fn lock_rollups() -> String {
+    let rollups: Vec<&str> = table_names().into_iter().chain([DELTA]).collect();
+    format!("LOCK TABLE {} IN EXCLUSIVE MODE", rollups.join(", "))
+}
 
 /// How a packed table's `counts` are written and read, by backend: PostgreSQL keeps them as
 /// `jsonb`, SQLite as JSON text; the entries are the same arrays.

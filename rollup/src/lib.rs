@@ -58,7 +58,7 @@
 //! deleted, and write keys in key order so they wait rather than deadlock. SQLite has one writer
 //! at a time.
 //!
-//! The modules, by concern: `catalogue` (what the tables are), `bucket` (timestamps to buckets),
+//! The modules, by concern: `catalogue` (what the tables and deltas are), `bucket` (timestamps to buckets),
 //! `read` (where readers find rows and pending deltas), `fold` (deltas into tables), `triggers`
 //! (the log's changes into deltas) and `rebuild` (the log into tables).
 
@@ -70,8 +70,10 @@ mod rebuild;
 mod triggers;
 
 pub use bucket::{bucket_of, epoch_seconds};
-pub use catalogue::{DAY, DELTA, Dimension, Grain, HOUR, QUARTER_HOUR, Rollup, columns, create_tables, table_names};
+pub use catalogue::{
+    DAY, DELTA, Dimension, Grain, HOUR, QUARTER_HOUR, Rollup, clear, columns, create_tables, table_names,
+};
 pub use fold::{apply, compact};
 pub use read::{PENDING_CTE, pending_query};
-pub use rebuild::{activity_deltas, backfill, clear, month_starts, rebuild, repack};
+pub use rebuild::{activity_deltas, backfill, month_starts, rebuild, repack};
 pub use triggers::{create_triggers, drop_triggers};

@@ -4,14 +4,8 @@
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement, TransactionTrait};
 
 use crate::bucket::epoch_seconds;
-use crate::catalogue::{DELTA, table_names};
+use crate::catalogue::{clear, lock_rollups, select_deltas, table_names};
 use crate::fold::apply;
-use crate::triggers::{lock_rollups, select_deltas};
-
-/// Statements that empty the rollups and the deltas.
-pub fn clear() -> Vec<String> {
-    table_names().iter().chain(&[DELTA]).map(|name| format!("DELETE FROM {name}")).collect()
-}
 
 /// Every activity whose transaction was issued in `[from, to)` (SQL literals, each optional), as
 /// `+1` deltas: what the backfill adds.

@@ -3,8 +3,7 @@
 
 use sea_orm::DbBackend;
 
-use crate::catalogue::{DELTA, DELTA_COLUMNS, table_names};
-use crate::rebuild::clear;
+use crate::catalogue::{DELTA, DELTA_COLUMNS, clear, lock_rollups, select_deltas};
 
 /// The log's tables a trigger watches.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -77,14 +76,6 @@ enum Deltas {
     /// What rows were filed as (`-1`) and what they are now (`+1`): summed by key first, so an
     /// update that changed none of the counted columns appends nothing.
     BothSigns(String),
-}
-
-/// The head of a delta query: the six delta columns, named.
-pub(crate) fn select_deltas(issued_at: &str, user_id: &str, is_internal: &str, activity: &str, sign: i32) -> String {
-    format!(
-        "SELECT {issued_at} AS issued_at, {user_id} AS user_id, {is_internal} AS is_internal, \
-         {activity}.verb AS verb, {activity}.object_type AS object_type, {sign} AS delta"
-    )
 }
 
 /// The activities in `rows` (a transition table on PostgreSQL, `NEW`/`OLD` on SQLite) as deltas of
@@ -342,11 +333,4 @@ pub fn drop_triggers(backend: DbBackend) -> Vec<String> {
             _ => vec![format!("DROP TRIGGER IF EXISTS {name}")],
         })
         .collect()
-}
-
-/// PostgreSQL: the statement that makes a folding in flight finish, and keeps others from starting,
-/// until the transaction commits (readers go on).
-pub(crate) fn lock_rollups() -> String {
-    let rollups: Vec<&str> = table_names().into_iter().chain([DELTA]).collect();
-    format!("LOCK TABLE {} IN EXCLUSIVE MODE", rollups.join(", "))
 }

@@ -16,13 +16,12 @@ use std::collections::HashMap;
 use async_graphql::context::ContextSelectionSet;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
-use async_graphql::{Name, OutputType, Positioned, ScalarType, ServerResult, Value};
+use async_graphql::{Name, OutputType, Positioned, ServerResult, Value};
 use indexmap::IndexMap;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 
 use super::loader::UserLoader;
-use super::types::{Activity, ActivityEdge, Transaction};
 
 /// A list of activities or edges, in `T`'s GraphQL type, rendered in one pass when it can be.
 pub(crate) struct Rows<T>(pub Vec<T>);
@@ -33,7 +32,8 @@ pub(crate) struct FieldByField;
 /// What rendering a row needs besides the row: the document's fragments and the rows' users.
 pub(crate) struct Render<'a> {
     fragments: &'a HashMap<Name, Positioned<async_graphql::parser::types::FragmentDefinition>>,
-    users: &'a HashMap<i64, entity::users::Model>,
+    /// The users of the rows, by id.
+    pub users: &'a HashMap<i64, entity::users::Model>,
 }
 
 /// A row type whose fields the one-pass rendering knows.
@@ -90,7 +90,8 @@ impl<T: Row> Rows<T> {
 }
 
 impl Render<'_> {
-    fn object<T: Row>(&self, row: &T, set: &SelectionSet) -> Option<Value> {
+    /// `row` rendered over `set`, or `None` when async-graphql must render it.
+    pub fn object<T: Row>(&self, row: &T, set: &SelectionSet) -> Option<Value> {
         let mut fields = IndexMap::new();
         self.collect(row, set, &mut fields)?;
         Some(Value::Object(fields))
@@ -136,82 +137,14 @@ impl Render<'_> {
     }
 }
 
-fn text(value: &str) -> Value {
+/// A text field's value.
+pub(super) fn text(value: &str) -> Value {
     Value::String(value.to_owned())
 }
 
-fn optional<T>(value: Option<T>, render: impl FnOnce(T) -> Value) -> Value {
+/// A nullable field's value.
+pub(super) fn optional<T>(value: Option<T>, render: impl FnOnce(T) -> Value) -> Value {
     value.map_or(Value::Null, render)
-}
-
-impl Row for ActivityEdge {
-    const TYPE_NAME: &'static str = "ActivityEdge";
-
-    fn field(&self, name: &str, set: &SelectionSet, render: &Render<'_>) -> Option<Value> {
-        match name {
-            "cursor" => Some(text(&self.cursor)),
-            "node" => render.object(&self.node, set),
-            _ => None,
-        }
-    }
-
-    fn user_id(&self) -> Option<i64> {
-        self.node.user_id()
-    }
-}
-
-impl Row for Activity {
-    const TYPE_NAME: &'static str = "Activity";
-
-    fn field(&self, name: &str, set: &SelectionSet, render: &Render<'_>) -> Option<Value> {
-        Some(match name {
-            "id" => text(&self.id),
-            "transaction" => render.object(&self.transaction, set)?,
-            "verb" => text(&self.verb),
-            "objectType" => text(&self.object_type),
-            "objectId" => optional(self.object_id.as_ref(), |id| text(id)),
-            // As async-graphql renders `Json`.
-            "data" => optional(self.data.as_ref(), |data| async_graphql::to_value(&data.0).unwrap_or_default()),
-            _ => return None,
-        })
-    }
-
-    fn user_id(&self) -> Option<i64> {
-        self.transaction.user_id
-    }
-}
-
-impl Row for Transaction {
-    const TYPE_NAME: &'static str = "Transaction";
-
-    fn field(&self, name: &str, set: &SelectionSet, render: &Render<'_>) -> Option<Value> {
-        Some(match name {
-            "id" => text(&self.id),
-            "issuedAt" => self.issued_at.to_value(),
-            "remoteAddr" => optional(self.remote_addr.as_deref(), text),
-            "user" => match self.user_id.and_then(|id| render.users.get(&id)) {
-                Some(user) => render.object(user, set)?,
-                // No user, or an account deleted since: null, as the resolver says.
-                None => Value::Null,
-            },
-            _ => return None,
-        })
-    }
-}
-
-impl Row for entity::users::Model {
-    const TYPE_NAME: &'static str = "User";
-
-    fn field(&self, name: &str, _: &SelectionSet, _: &Render<'_>) -> Option<Value> {
-        Some(match name {
-            "id" => Value::String(self.id.to_string()),
-            "name" => text(&self.name),
-            "userName" => text(&self.user_name),
-            "email" => text(&self.email),
-            "isInternal" => Value::Boolean(self.is_internal),
-            _ => return None,
-        })
-    }
 }
 
 /// The fields the one-pass rendering knows, by type (a test holds them to the schema's).
