@@ -44,11 +44,10 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
         .sqlx_logging(false)
         // WAL lets readers proceed while a seed or another writer commits.
         .map_sqlx_sqlite_opts(|opts| opts.journal_mode(SqliteJournalMode::Wal).foreign_keys(true));
-    // The gateway's statements are short: JIT compilation costs 20–50 ms each and saves
-    // nothing. And their best plan depends on the bound values (a day or a year, one user or
-    // all): after five runs PostgreSQL may switch a prepared statement to a generic plan that
-    // ignores them (a users-filtered page went from 0.2 ms to 30 ms), so every execution is
-    // planned for its values, which costs well under a millisecond (BENCHMARKS.md).
+    // The gateway's statements are short: JIT compilation costs more than it saves. And their
+    // best plan depends on the bound values (a day or a year, one user or all): after five runs
+    // PostgreSQL may switch a prepared statement to a generic plan that ignores them, so every
+    // execution is planned for its values, which costs little (BENCHMARKS.md has both).
     let mut settings = vec![("jit", "off".to_owned()), ("plan_cache_mode", "force_custom_plan".to_owned())];
     if let Some(timeout) = config.statement_timeout {
         settings.push(("statement_timeout", timeout.as_millis().to_string()));
@@ -62,7 +61,7 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
 
 /// Refreshes the planner's statistics of the log and the rollups after a bulk write. A freshly
 /// loaded table has none until autovacuum gets to it, and without them PostgreSQL planned the first
-/// page of a 1M-activity log as a join of every row: 258 ms, against 1.7 ms once analyzed
+/// page of a large log as a join of every row, many times slower than once analyzed
 /// (BENCHMARKS.md). Named tables only: the database may hold other schemas.
 pub async fn analyze(db: &DatabaseConnection) -> Result<(), DbErr> {
     let statement = match db.get_database_backend() {

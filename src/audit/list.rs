@@ -142,9 +142,8 @@ pub async fn list_using(
     let items = async {
         let skip = page.offset();
         // Under a `users` filter PostgreSQL walks `ix_transaction_issued_at_id` backwards and stops
-        // after the page (0.8 ms for three heavy users over a year of 10M), but SQLite's planner
-        // takes the users' index and sorts all their rows in the window (200 ms at 1M): there the
-        // page is bounded first (BENCHMARKS.md).
+        // after the page, but SQLite's planner takes the users' index and sorts all their rows in
+        // the window: there the page is bounded first (BENCHMARKS.md has both).
         let bound_first = db.get_database_backend() == DbBackend::Sqlite && !filter.users.is_empty();
         let located = if fast && bound_first {
             Some(rollup::locate_page(db, filter, skip, page.size).await?)
