@@ -179,8 +179,9 @@ impl AppError {
         self.kind().code()
     }
 
-    /// Logs what clients must not see. Called once, where the error is rendered.
-    fn log(&self) {
+    /// Logs what clients must not see. Called once, where the error is rendered (or where a
+    /// streamed body it cut short ends).
+    pub fn log(&self) {
         match self {
             AppError::Unavailable(Some(cause)) => tracing::warn!(error = %cause, "database unavailable"),
             AppError::Internal(cause) => {

@@ -10,7 +10,9 @@
 //! - A timeframe ends on the end date E (default: today in the caller's calendar) and starts the
 //!   day after E minus one week / 1, 3 or 12 calendar months, clamping to the month's last day.
 
-use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Days, FixedOffset, LocalResult, Months, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 
 /// The fields of the filter (and of paging), as the faces name them in their errors.
@@ -35,6 +37,8 @@ pub enum Field {
     Before,
     /// Entries per facet.
     Limit,
+    /// An export's format.
+    Format,
     /// The chart's buckets, and the day weeks start on.
     Interval,
     WeekStartsOn,
@@ -61,6 +65,7 @@ impl Field {
             Field::Last => ("last", "last"),
             Field::Before => ("before", "before"),
             Field::Limit => ("limit", "limit"),
+            Field::Format => ("format", "format"),
             Field::Interval => ("interval", "interval"),
             Field::WeekStartsOn => ("week_starts_on", "weekStartsOn"),
         }
@@ -408,6 +413,19 @@ impl Filter {
             first_day,
             last_day,
         })
+    }
+
+    /// The UTC instant `utc` as a local time in the filter's zone, or at its offset.
+    pub fn local_time(&self, utc: NaiveDateTime) -> DateTime<FixedOffset> {
+        let utc = utc.and_utc();
+        match self.time_zone {
+            Some(zone) => utc.with_timezone(&zone).fixed_offset(),
+            // `offset_minutes` has `getTimezoneOffset()`'s sign: minutes west of UTC.
+            None => i32::try_from(self.offset_minutes * 60)
+                .ok()
+                .and_then(FixedOffset::west_opt)
+                .map_or_else(|| utc.fixed_offset(), |offset| utc.with_timezone(&offset)),
+        }
     }
 
     /// UTC instant at which the local date `day` begins.

@@ -117,7 +117,7 @@ pub async fn connection(db: &Snapshot, filter: &Filter, slice: &Slice) -> Result
     // extra one saying whether there is more.
     let newest_first = !slice.from_end;
     let limit = slice.count + 1;
-    let mut items = seek(db, filter, slice.after.as_ref(), slice.before.as_ref(), newest_first, limit).await?;
+    let mut items = seek(db, filter, slice.after.as_ref(), slice.before.as_ref(), newest_first, limit, None).await?;
     let more = items.len() > usize::try_from(slice.count).unwrap_or(usize::MAX);
     items.truncate(usize::try_from(slice.count).unwrap_or(usize::MAX));
     if newest_first {
@@ -140,7 +140,7 @@ async fn beyond(
 ) -> Result<bool, DbErr> {
     let Some(position) = position else { return Ok(false) };
     let (after, before) = if newest_first { (None, Some(position)) } else { (Some(position), None) };
-    Ok(!seek(db, filter, after, before, !newest_first, 1).await?.is_empty())
+    Ok(!seek(db, filter, after, before, !newest_first, 1, None).await?.is_empty())
 }
 
 /// The number of activities in the filter's scope (the connection's `totalCount`).
@@ -149,17 +149,21 @@ pub async fn total_count(db: &Snapshot, filter: &Filter) -> Result<i64, DbErr> {
 }
 
 /// Up to `limit` rows of the scope strictly after `after` and before `before` in the list's order,
-/// newest first or oldest first.
-async fn seek(
+/// newest first or oldest first, and with an activity id of at most `newest_id` when given.
+pub(super) async fn seek(
     db: &Snapshot,
     filter: &Filter,
     after: Option<&Position>,
     before: Option<&Position>,
     newest_first: bool,
     limit: i64,
+    newest_id: Option<i64>,
 ) -> Result<Vec<ActivityItem>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(ITEM_COLUMNS).push_scope(filter);
+    if let Some(newest_id) = newest_id {
+        sql.push(" AND a.id <= ").bind(newest_id);
+    }
     // After a position is older: an earlier instant, or the same one and a smaller id. The plain
     // bound on `issued_at` comes first so the index range starts at the cursor.
     if let Some(after) = after {

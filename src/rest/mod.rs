@@ -1,7 +1,10 @@
 //! The REST face, compatible with the original Audit API: `GET /api/activity` and
 //! `GET /api/activity/insights` with snake_case query parameters (lists repeat the key) and the
-//! original JSON bodies, plus `GET /api/activity/facets` for filter pickers. Parameters are parsed
-//! here into the shared [`Filter`]; every bad one is reported at once, in pydantic v1's 422 shape.
+//! original JSON bodies, plus `GET /api/activity/facets` for filter pickers and
+//! `GET /api/activity/export` (`export`) to take the log away. Parameters are parsed here into the
+//! shared [`Filter`]; every bad one is reported at once, in pydantic v1's 422 shape.
+
+mod export;
 
 use axum::extract::{RawQuery, State};
 use axum::middleware;
@@ -23,6 +26,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/activity", get(list_activity))
         .route("/api/activity/insights", get(activity_insights))
         .route("/api/activity/facets", get(activity_facets))
+        .route("/api/activity/export", get(export::export))
         .route_layer(middleware::from_fn_with_state(state.clone(), admission::admit))
 }
 

@@ -21,7 +21,7 @@ fn rest_field(body: &Value) -> String {
 async fn text_the_database_cannot_compare_is_a_422_on_every_rest_endpoint() {
     let app = TestApp::spawn().await;
     handmade_log(app.db()).await;
-    for endpoint in ["/api/activity", "/api/activity/insights", "/api/activity/facets"] {
+    for endpoint in ["/api/activity", "/api/activity/insights", "/api/activity/facets", "/api/activity/export"] {
         for (query, param, kind) in [
             ("actions=%00", "actions", "value_error.str.nul"),
             ("actions=a%00b", "actions", "value_error.str.nul"),

@@ -8,6 +8,7 @@ mod common;
 mod connection;
 mod consistency;
 mod edge;
+mod export;
 mod fuzz;
 mod graphql;
 mod graphql_http;

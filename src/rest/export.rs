@@ -1,0 +1,297 @@
+//! `GET /api/activity/export`: the list's whole scope as CSV or NDJSON, streamed a chunk at a time
+//! ([`audit::Export`]), so memory stays flat and no connection is held between chunks. The
+//! response's headers go out once the export has noted where the log stands; a chunk that fails or
+//! passes the request deadline ends the body early (the client sees a cut transfer, the log says
+//! why); a client that goes away drops the stream, and no further statement runs.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use axum::Extension;
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{SecondsFormat, Utc};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+use super::{Errors, Params, RestError, filter_input};
+use crate::audit::{ActivityItem, Export};
+use crate::auth::Admin;
+use crate::error::AppError;
+use crate::filter::{Field, FieldError, Filter, Purpose, both_parsed};
+use crate::state::AppState;
+
+/// What an export is written as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Format {
+    /// RFC 4180, UTF-8, a header row.
+    Csv,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+impl Format {
+    fn parse(text: &str) -> Result<Format, FieldError> {
+        match text.trim() {
+            "csv" => Ok(Format::Csv),
+            "ndjson" => Ok(Format::Ndjson),
+            _ => Err(FieldError::not_one_of(Field::Format, "'csv', 'ndjson'")),
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Ndjson => "application/x-ndjson",
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Ndjson => "ndjson",
+        }
+    }
+}
+
+/// The columns, in order (CSV's header, NDJSON's keys).
+const COLUMNS: [&str; 13] = [
+    "activity_id",
+    "issued_at",
+    "local_time",
+    "user_id",
+    "user_name",
+    "name",
+    "email",
+    "is_internal",
+    "verb",
+    "object_type",
+    "object_id",
+    "transaction_id",
+    "remote_addr",
+];
+
+/// `GET /api/activity/export`: the list's filter parameters and `format` (`csv`, the default, or
+/// `ndjson`).
+pub(super) async fn export(
+    State(state): State<AppState>,
+    admin: Option<Extension<Admin>>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, RestError> {
+    let (filter, format) = export_request(&Params::new(query), Utc::now()).map_err(AppError::InvalidInput)?;
+    let filename = format!("{}.{}", file_stem(&filter), format.extension());
+    let export = Export::begin(&state.db, filter).await.map_err(AppError::from)?;
+    let progress = Progress {
+        export,
+        format,
+        rows: 0,
+        started: false,
+        done: false,
+        token_id: admin.map(|Extension(admin)| admin.token_id),
+    };
+    let db = state.db.clone();
+    let deadline = state.limits.request_timeout;
+    let body = Body::from_stream(futures_util::stream::unfold(progress, move |progress| {
+        next_part(db.clone(), deadline, progress)
+    }));
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")).map_err(AppError::internal)?;
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+        (header::CONTENT_DISPOSITION, disposition),
+    ];
+    Ok((headers, body).into_response())
+}
+
+/// The export's parameters, or every bad one.
+fn export_request(params: &Params, now: chrono::DateTime<Utc>) -> Result<(Filter, Format), Vec<FieldError>> {
+    let filter = Filter::parse(filter_input(params, "end_date"), Purpose::List, now);
+    let mut errors = Errors::default();
+    let format = params.last("format").map_or(Some(Format::Csv), |text| errors.take(Format::parse(text)));
+    let (filter, ()) = both_parsed(filter, errors.finish())?;
+    // `errors` was empty, so the format parsed.
+    Ok((filter, format.unwrap_or(Format::Csv)))
+}
+
+/// `activity-<first day>-<last day>`, or `activity-all` for all time.
+fn file_stem(filter: &Filter) -> String {
+    match (filter.first_day, filter.last_day) {
+        (None, None) => "activity-all".to_owned(),
+        (first, last) => format!(
+            "activity-{}-{}",
+            first.map_or_else(|| "start".to_owned(), |day| day.to_string()),
+            last.map_or_else(|| "now".to_owned(), |day| day.to_string()),
+        ),
+    }
+}
+
+/// An export in flight: what has been sent, for the next part and for the log.
+struct Progress {
+    export: Export,
+    format: Format,
+    rows: u64,
+    /// Whether the CSV header went out.
+    started: bool,
+    done: bool,
+    token_id: Option<i64>,
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if !self.done {
+            tracing::info!(token_id = self.token_id, rows = self.rows, "export stopped: the client went away");
+        }
+    }
+}
+
+/// The body's next part: the next chunk rendered, or the end.
+async fn next_part(
+    db: DatabaseConnection,
+    deadline: Duration,
+    mut progress: Progress,
+) -> Option<(Result<Bytes, std::io::Error>, Progress)> {
+    if progress.done {
+        return None;
+    }
+    let failure = match tokio::time::timeout(deadline, progress.export.next_chunk(&db)).await {
+        Ok(Ok(rows)) => {
+            let mut out = Vec::new();
+            if !progress.started && progress.format == Format::Csv {
+                write_csv_row(&mut out, COLUMNS.iter().map(|column| Cow::Borrowed(*column)));
+            }
+            progress.started = true;
+            for item in &rows {
+                match progress.format {
+                    Format::Csv => write_csv_row(&mut out, csv_cells(item, progress.export.filter())),
+                    Format::Ndjson => write_json_line(&mut out, item, progress.export.filter()),
+                }
+            }
+            progress.rows += rows.len() as u64;
+            if rows.is_empty() {
+                progress.done = true;
+                tracing::info!(token_id = progress.token_id, rows = progress.rows, "export finished");
+                if out.is_empty() {
+                    return None;
+                }
+            }
+            return Some((Ok(Bytes::from(out)), progress));
+        }
+        Ok(Err(error)) => AppError::from(error),
+        Err(_) => AppError::Timeout,
+    };
+    progress.done = true;
+    let reason = failure.to_string();
+    failure.log();
+    tracing::warn!(token_id = progress.token_id, rows = progress.rows, %reason, "export cut short");
+    Some((Err(std::io::Error::other(reason)), progress))
+}
+
+/// Spreadsheets run a cell that begins with one of these as a formula; such cells get a `'`
+/// first, which shows as text.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+fn guarded(text: &str) -> Cow<'_, str> {
+    if text.starts_with(FORMULA_STARTS) { Cow::Owned(format!("'{text}")) } else { Cow::Borrowed(text) }
+}
+
+fn csv_cells<'a>(item: &'a ActivityItem, filter: &Filter) -> impl Iterator<Item = Cow<'a, str>> {
+    let user = item.user.as_ref();
+    let number = |value: Option<i64>| Cow::Owned(value.map(|value| value.to_string()).unwrap_or_default());
+    [
+        number(Some(item.id)),
+        Cow::Owned(utc_text(item)),
+        Cow::Owned(local_text(item, filter)),
+        number(item.user_id),
+        user.map_or(Cow::Borrowed(""), |user| guarded(&user.user_name)),
+        user.map_or(Cow::Borrowed(""), |user| guarded(&user.name)),
+        user.map_or(Cow::Borrowed(""), |user| guarded(&user.email)),
+        user.map_or(Cow::Borrowed(""), |user| Cow::Borrowed(if user.is_internal { "true" } else { "false" })),
+        guarded(&item.verb),
+        guarded(&item.object_type),
+        number(item.object_id),
+        number(Some(item.transaction_id)),
+        item.remote_addr.as_deref().map_or(Cow::Borrowed(""), guarded),
+    ]
+    .into_iter()
+}
+
+/// Appends one RFC 4180 record: fields quoted where they must be, lines ended with CRLF.
+fn write_csv_row<'a>(out: &mut Vec<u8>, cells: impl Iterator<Item = Cow<'a, str>>) {
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
+    // Writing into memory cannot fail.
+    let _ = writer.write_record(cells.map(|cell| cell.into_owned()));
+    let _ = writer.flush();
+}
+
+fn write_json_line(out: &mut Vec<u8>, item: &ActivityItem, filter: &Filter) {
+    let user = item.user.as_ref();
+    let line = json!({
+        "activity_id": item.id,
+        "issued_at": utc_text(item),
+        "local_time": local_text(item, filter),
+        "user_id": item.user_id,
+        "user_name": user.map(|user| &user.user_name),
+        "name": user.map(|user| &user.name),
+        "email": user.map(|user| &user.email),
+        "is_internal": user.map(|user| user.is_internal),
+        "verb": item.verb,
+        "object_type": item.object_type,
+        "object_id": item.object_id,
+        "transaction_id": item.transaction_id,
+        "remote_addr": item.remote_addr,
+    });
+    // A `Value` always serialises.
+    let _ = serde_json::to_writer(&mut *out, &line);
+    out.push(b'\n');
+}
+
+/// RFC 3339 in UTC (`2026-06-04T09:00:00Z`, fractions when the log has them).
+fn utc_text(item: &ActivityItem) -> String {
+    item.issued_at.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// RFC 3339 at the filter's zone or offset (`2026-06-04T11:00:00+02:00`).
+fn local_text(item: &ActivityItem, filter: &Filter) -> String {
+    filter.local_time(item.issued_at).to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_spreadsheets_would_run_become_text() {
+        for formula in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(guarded(formula), format!("'{formula}"));
+        }
+        for plain in ["Datastore", "a=b", "1-2", ""] {
+            assert_eq!(guarded(plain), plain);
+        }
+    }
+
+    #[test]
+    fn records_follow_rfc_4180() {
+        let mut out = Vec::new();
+        write_csv_row(&mut out, ["a", "b,c", "d\"e", "f\ng"].into_iter().map(Cow::Borrowed));
+        assert_eq!(String::from_utf8(out).expect("utf-8"), "a,\"b,c\",\"d\"\"e\",\"f\ng\"\r\n");
+    }
+
+    #[test]
+    fn formats_and_file_names() {
+        assert_eq!(Format::parse("csv"), Ok(Format::Csv));
+        assert_eq!(Format::parse(" ndjson "), Ok(Format::Ndjson));
+        assert_eq!(Format::parse("xlsx").map_err(|error| error.field), Err(Field::Format));
+        let now = Utc::now();
+        let all = Filter::parse(Default::default(), Purpose::List, now).expect("filter");
+        assert_eq!(file_stem(&all), "activity-all");
+        let input = crate::filter::FilterInput {
+            start_date: crate::filter::parse_date("2026-06-01"),
+            end_date: crate::filter::parse_date("2026-06-30"),
+            ..Default::default()
+        };
+        let june = Filter::parse(input, Purpose::List, now).expect("filter");
+        assert_eq!(file_stem(&june), "activity-2026-06-01-2026-06-30");
+    }
+}
