@@ -288,14 +288,21 @@ impl Server {
         panic!("{} did not become ready in {} s", self.name, within.as_secs());
     }
 
-    /// Resets the kernel's peak-RSS mark (`VmHWM`) so each shape reports its own peak.
-    pub fn reset_peak(&self) {
+    /// Resets the kernel's peak-RSS mark (`VmHWM`) so each shape reports its own peak; returns the
+    /// RSS it starts from (MiB).
+    pub fn reset_peak(&self) -> Option<f64> {
         let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
+        self.status_mib("VmRSS:")
     }
 
     pub fn peak_rss_mib(&self) -> Option<f64> {
+        self.status_mib("VmHWM:")
+    }
+
+    /// A size line of `/proc/PID/status`, in MiB.
+    fn status_mib(&self, key: &str) -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let line = status.lines().find(|l| l.starts_with(key))?;
         let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kib / 1024.0)
     }

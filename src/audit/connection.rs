@@ -29,7 +29,12 @@ const CURSOR_VERSION: &str = "v1";
 
 impl Position {
     pub fn of(item: &ActivityItem) -> Self {
-        Position { issued_at: item.issued_at_text.clone(), id: item.id }
+        Position::at(&item.issued_at_text, item.id)
+    }
+
+    /// The position of the row `id` issued at `issued_at` (as the database orders it).
+    pub(super) fn at(issued_at: &str, id: i64) -> Self {
+        Position { issued_at: issued_at.to_owned(), id }
     }
 
     /// The opaque cursor of this position.
@@ -117,7 +122,7 @@ pub async fn connection(db: &Snapshot, filter: &Filter, slice: &Slice) -> Result
     // extra one saying whether there is more.
     let newest_first = !slice.from_end;
     let limit = slice.count + 1;
-    let mut items = seek(db, filter, slice.after.as_ref(), slice.before.as_ref(), newest_first, limit, None).await?;
+    let mut items = seek(db, filter, slice.after.as_ref(), slice.before.as_ref(), newest_first, limit).await?;
     let more = items.len() > usize::try_from(slice.count).unwrap_or(usize::MAX);
     items.truncate(usize::try_from(slice.count).unwrap_or(usize::MAX));
     if newest_first {
@@ -140,7 +145,7 @@ async fn beyond(
 ) -> Result<bool, DbErr> {
     let Some(position) = position else { return Ok(false) };
     let (after, before) = if newest_first { (None, Some(position)) } else { (Some(position), None) };
-    Ok(!seek(db, filter, after, before, !newest_first, 1, None).await?.is_empty())
+    Ok(!seek(db, filter, after, before, !newest_first, 1).await?.is_empty())
 }
 
 /// The number of activities in the filter's scope (the connection's `totalCount`).
@@ -149,18 +154,41 @@ pub async fn total_count(db: &Snapshot, filter: &Filter) -> Result<i64, DbErr> {
 }
 
 /// Up to `limit` rows of the scope strictly after `after` and before `before` in the list's order,
-/// newest first or oldest first, and with an activity id of at most `newest_id` when given.
-pub(super) async fn seek(
+/// newest first or oldest first.
+async fn seek(
     db: &Snapshot,
     filter: &Filter,
     after: Option<&Position>,
     before: Option<&Position>,
     newest_first: bool,
     limit: i64,
-    newest_id: Option<i64>,
 ) -> Result<Vec<ActivityItem>, DbErr> {
+    let bounds = Keyset { after, before, newest_first, limit, newest_id: None };
+    keyset(db, ITEM_COLUMNS, filter, bounds).await
+}
+
+/// Where a keyset read starts and stops, in the list's order.
+pub(super) struct Keyset<'a> {
+    /// Rows strictly after this position, and strictly before that one.
+    pub after: Option<&'a Position>,
+    pub before: Option<&'a Position>,
+    pub newest_first: bool,
+    pub limit: i64,
+    /// Only rows with an activity id of at most this.
+    pub newest_id: Option<i64>,
+}
+
+/// The rows of the scope within `bounds`, as `columns` (a `SELECT` list over `a`, `t` and `u`)
+/// select them.
+pub(super) async fn keyset<T: FromQueryResult>(
+    db: &Snapshot,
+    columns: &str,
+    filter: &Filter,
+    bounds: Keyset<'_>,
+) -> Result<Vec<T>, DbErr> {
+    let Keyset { after, before, newest_first, limit, newest_id } = bounds;
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push(ITEM_COLUMNS).push_scope(filter);
+    sql.push(columns).push_scope(filter);
     if let Some(newest_id) = newest_id {
         sql.push(" AND a.id <= ").bind(newest_id);
     }
@@ -176,7 +204,7 @@ pub(super) async fn seek(
     }
     let direction = if newest_first { "DESC" } else { "ASC" };
     sql.push(&format!(" ORDER BY t.issued_at {direction}, a.id {direction} LIMIT ")).bind(limit);
-    ActivityItem::find_by_statement(sql.into_statement()).all(db).await
+    T::find_by_statement(sql.into_statement()).all(db).await
 }
 
 impl Sql {

@@ -30,7 +30,7 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 pub use chart::{Bucket, Interval, chart_using};
 pub use connection::{ConnectionPage, Position, Slice, connection, total_count};
 pub use cost::{Estimate, Work};
-pub use export::{CHUNK_ROWS, Export};
+pub use export::{CHUNK_ROWS, Export, ExportRow};
 pub use facets::{facets, facets_using};
 pub use figures::{DailyActions, FacetLimit, Facets, Insights, TopActor, TopEntityType, UserCount, ValueCount};
 pub use insights::{insights, insights_using};
