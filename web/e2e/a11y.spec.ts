@@ -99,7 +99,7 @@ test('keyboard: type the token, Enter, Tab to Timeframe and change it, Tab to Ne
   await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeFocused();
 
   const presses = await tabTo(page, audit.timeframe);
-  expect(presses, 'Timeframe comes right after the header’s Playground link and Sign out').toBe(3);
+  expect(presses, 'Timeframe comes right after the header’s Export CSV, Playground link and Sign out').toBe(4);
   const { call } = await audit.change(() => page.keyboard.press('ArrowDown'));
   expect(call.variables.filter).toMatchObject({ timeframe: 'QUARTER' });
   await expect(audit.timeframe).toBeFocused();

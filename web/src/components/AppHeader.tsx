@@ -1,13 +1,16 @@
-// The page's title bar: the title, a slot for future tools, the Playground link and Sign out.
+// The page's title bar: the title, the tools (Export CSV), the Playground link and Sign out.
 
 import { useEffect, useRef } from 'preact/hooks';
 
 interface Props {
   loading: boolean;
+  /** Whether an export is being downloaded. */
+  exporting: boolean;
+  onExport: () => void;
   onSignOut: () => void;
 }
 
-export function AppHeader({ loading, onSignOut }: Props) {
+export function AppHeader({ loading, exporting, onExport, onSignOut }: Props) {
   const title = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     // Signing in removes the focused form: start the keyboard and screen readers at the title.
@@ -22,8 +25,12 @@ export function AppHeader({ loading, onSignOut }: Props) {
       <p class="status" role="status">
         {loading ? 'Loading…' : ''}
       </p>
-      {/* Reserved for the "Export CSV" and "Live" controls to come; empty until then. */}
-      <div class="toolbar-slot" data-slot="toolbar" />
+      {/* The tools: "Export CSV" now, "Live" to come. */}
+      <div class="toolbar-slot" data-slot="toolbar">
+        <button type="button" onClick={onExport} disabled={exporting} aria-busy={exporting}>
+          {exporting ? 'Exporting…' : 'Export CSV'}
+        </button>
+      </div>
       <nav class="header-nav" aria-label="Account">
         <a href="/graphql">Playground</a>
         <button type="button" onClick={onSignOut}>

@@ -2,7 +2,9 @@
 // AuditSession (src/session.ts), which makes the requests.
 
 import { useEffect, useState } from 'preact/hooks';
+import { RequestProblem } from '../lib/api';
 import { browserZone, todayIn } from '../lib/dates';
+import { downloadExport, exportQuery } from '../lib/export';
 import type { Filter } from '../lib/filter';
 import { hourAllowed, windowOf } from '../lib/window';
 import { AuditSession, type AuthProblem, type ViewState } from '../session';
@@ -27,6 +29,8 @@ function withValidInterval(filter: Filter): Filter {
 
 export function AuditPage({ token, onSignOut, onAuthProblem }: Props) {
   const [view, setView] = useState<ViewState | null>(null);
+  const [exporting, setExporting] = useState(false);
+  const [exportProblem, setExportProblem] = useState<string | null>(null);
   // One session per token (App keys this component by it), made once.
   const [session] = useState(() => new AuditSession(token, browserZone(), setView, onAuthProblem));
 
@@ -44,12 +48,30 @@ export function AuditPage({ token, onSignOut, onAuthProblem }: Props) {
   const change = (next: Filter, settle = false): void => {
     session.changeFilter(withValidInterval(next), settle);
   };
+  /** Downloads the rows the page shows (every page of them) as CSV. */
+  const exportCsv = (): void => {
+    setExporting(true);
+    setExportProblem(null);
+    downloadExport(exportQuery(filter, today), token)
+      .catch((error: unknown) => {
+        const problem = error instanceof RequestProblem ? error.problem : null;
+        if (problem?.kind === 'unauthenticated' || problem?.kind === 'forbidden') {
+          onAuthProblem(problem.kind);
+        } else {
+          setExportProblem(`The export failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      })
+      .finally(() => {
+        setExporting(false);
+      });
+  };
 
   return (
     <>
-      <AppHeader loading={state.loading} onSignOut={onSignOut} />
+      <AppHeader loading={state.loading} exporting={exporting} onExport={exportCsv} onSignOut={onSignOut} />
       <main id="main" class="page" aria-busy={state.loading}>
         <FilterBar filter={filter} range={range} today={today} facets={shown?.dashboard.activityFacets ?? null} onChange={change} />
+        {exportProblem !== null && <Banner message={exportProblem} onRetry={exportCsv} />}
         {state.problem !== null && (
           <Banner
             message={state.problem.message}
