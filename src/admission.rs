@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::auth::Admin;
+use crate::availability::retry_once;
 use crate::error::{AppError, Face};
 use crate::state::AppState;
 
@@ -20,7 +21,8 @@ pub async fn admit(State(state): State<AppState>, mut request: Request, next: Ne
     if state.availability.is_down() {
         return AppError::Unavailable(None).render(face);
     }
-    let admin = match state.tokens.authenticate(&state.db, request.headers()).await {
+    let headers = request.headers();
+    let admin = match retry_once(&state.db, || state.tokens.authenticate(&state.db, headers)).await {
         Ok(admin) => admin,
         Err(error) => return state.availability.observe(&state.db, error.render(face)),
     };

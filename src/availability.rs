@@ -1,4 +1,5 @@
-//! Whether the database is known to be away, so requests can fail at once while it is.
+//! Whether the database is known to be away, so requests can fail at once while it is; and the
+//! one retry that keeps a single broken connection from being taken for a database that is away.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,7 +8,42 @@ use std::time::Duration;
 use axum::response::Response;
 use sea_orm::DatabaseConnection;
 
-use crate::error::DatabaseAway;
+use crate::db;
+use crate::error::{AppError, DatabaseAway};
+
+/// Runs `attempt`, and once more if it found the database away: a backend terminated under one of
+/// the pool's connections (an administrator, a pooler, a failover, `idle_session_timeout`) fails
+/// the statement that meets it, not the database. Before the retry the pool's idle connections are
+/// checked ([`db::prune_broken`]), so the retry runs on a live or a new one; only when it fails too
+/// is the database away (and the caller's answer says so).
+pub async fn retry_once<T, Attempt>(db: &DatabaseConnection, attempt: impl Fn() -> Attempt) -> Result<T, AppError>
+where
+    Attempt: Future<Output = Result<T, AppError>>,
+{
+    match attempt().await {
+        Err(AppError::Unavailable(Some(cause))) => {
+            tracing::info!(error = %cause, "a database connection failed: retrying once");
+            db::prune_broken(db).await;
+            attempt().await
+        }
+        other => other,
+    }
+}
+
+/// [`retry_once`] for a handler that renders its own response (GraphQL's), which marks a database
+/// found away with [`DatabaseAway`].
+pub async fn retry_response_once<Attempt>(db: &DatabaseConnection, attempt: impl Fn() -> Attempt) -> Response
+where
+    Attempt: Future<Output = Response>,
+{
+    let response = attempt().await;
+    if response.extensions().get::<DatabaseAway>().is_none() {
+        return response;
+    }
+    tracing::info!("a database connection failed: retrying once");
+    db::prune_broken(db).await;
+    attempt().await
+}
 
 /// Whether the database is known to be away. Once a request finds it away, every request gets 503
 /// at once instead of waiting for the pool to time out, and one background probe pings the
@@ -46,13 +82,16 @@ impl Availability {
         let (state, db) = (self.0.clone(), db.clone());
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(PROBE_INTERVAL).await;
+                // At once first: a request that met broken connections twice does not make a
+                // database that answers a fresh one away for a whole interval.
+                db::prune_broken(&db).await;
                 if db.ping().await.is_ok() {
                     state.down.store(false, Ordering::Release);
                     state.probing.store(false, Ordering::Release);
                     tracing::info!("database reachable again");
                     return;
                 }
+                tokio::time::sleep(PROBE_INTERVAL).await;
             }
         });
     }

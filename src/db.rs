@@ -20,11 +20,19 @@ pub struct DbConfig {
     /// request deadline, so no statement outlives the request it serves). SQLite has no
     /// equivalent: there the cost limit bounds what one request can ask for.
     pub statement_timeout: Option<Duration>,
+    /// What PostgreSQL's `pg_stat_activity` shows for the gateway's connections.
+    pub application_name: String,
 }
 
 impl DbConfig {
     pub fn new(url: impl Into<String>) -> Self {
-        DbConfig { url: url.into(), schema: None, max_connections: 16, statement_timeout: None }
+        DbConfig {
+            url: url.into(),
+            schema: None,
+            max_connections: 16,
+            statement_timeout: None,
+            application_name: "audit-gateway".to_owned(),
+        }
     }
 }
 
@@ -52,11 +60,36 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
     if let Some(timeout) = config.statement_timeout {
         settings.push(("statement_timeout", timeout.as_millis().to_string()));
     }
-    options.map_sqlx_postgres_opts(move |opts| opts.options(settings.iter().map(|(k, v)| (*k, v.as_str()))));
+    let application_name = config.application_name.clone();
+    options.map_sqlx_postgres_opts(move |opts| {
+        opts.application_name(&application_name).options(settings.iter().map(|(k, v)| (*k, v.as_str())))
+    });
     if let Some(schema) = &config.schema {
         options.set_schema_search_path(schema.clone());
     }
     Database::connect(options).await
+}
+
+/// Closes the pool's idle connections that no longer answer, so the next statement gets a live
+/// one or a new one. A backend can be terminated under an idle connection at any time (an
+/// administrator, a pooler, a failover, `idle_session_timeout`); a connection in steady use is not
+/// pinged before it is handed out, so a request that met one calls this before its one retry. Only
+/// on PostgreSQL: SQLite's connections are files in the process.
+pub async fn prune_broken(db: &DatabaseConnection) {
+    use sea_orm::sqlx::Connection;
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let pool = db.get_postgres_connection_pool();
+    let mut idle = Vec::new();
+    while let Some(connection) = pool.try_acquire() {
+        idle.push(connection);
+    }
+    for mut connection in idle {
+        if connection.ping().await.is_err() {
+            connection.close_on_drop();
+        }
+    }
 }
 
 /// Refreshes the planner's statistics of the log and the rollups after a bulk write. A freshly

@@ -29,6 +29,7 @@ use super::playground;
 use crate::admission;
 use crate::audit::Snapshot;
 use crate::auth::Admin;
+use crate::availability::retry_response_once;
 use crate::edge::OperationName;
 use crate::error::{DatabaseAway, ErrorKind, Face, plain_error_body};
 use crate::state::AppState;
@@ -188,8 +189,28 @@ async fn post_graphql(state: State<AppState>, Extension(admin): Extension<Admin>
     execute(&state, admin, media, batch).await
 }
 
-/// Runs one operation or a batch, with one budget, and answers in `media`.
+/// Runs one operation or a batch and answers in `media`; a second time, from scratch, if the
+/// first met a broken connection (`availability::retry_response_once`): nothing was sent yet.
 async fn execute(state: &AppState, admin: Admin, media: MediaType, batch: BatchRequest) -> Response {
+    retry_response_once(&state.db, || execute_once(state, admin, media, copy_of_batch(&batch))).await
+}
+
+/// The operations of `batch` as the client sent them (the request's data is attached per attempt).
+fn copy_of_batch(batch: &BatchRequest) -> BatchRequest {
+    let copy = |request: &async_graphql::Request| {
+        let mut copy = async_graphql::Request::new(request.query.clone()).variables(request.variables.clone());
+        copy.operation_name = request.operation_name.clone();
+        copy.extensions = request.extensions.clone();
+        copy
+    };
+    match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(copy(request)),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.iter().map(copy).collect()),
+    }
+}
+
+/// Runs one operation or a batch, with one budget, and answers in `media`.
+async fn execute_once(state: &AppState, admin: Admin, media: MediaType, batch: BatchRequest) -> Response {
     let budget = Budget::new();
     // One state of the log for the whole request: a batch's operations agree with each other too.
     let snapshot = Snapshot::new(&state.db);

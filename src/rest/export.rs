@@ -20,6 +20,7 @@ use serde_json::json;
 use super::{Errors, Params, RestError, filter_input};
 use crate::audit::{Export, ExportRow};
 use crate::auth::Admin;
+use crate::availability::retry_once;
 use crate::error::AppError;
 use crate::filter::{Field, FieldError, Filter, Purpose, both_parsed};
 use crate::state::AppState;
@@ -83,7 +84,11 @@ pub(super) async fn export(
 ) -> Result<Response, RestError> {
     let (filter, format) = export_request(&Params::new(query), Utc::now()).map_err(AppError::InvalidInput)?;
     let filename = format!("{}.{}", file_stem(&filter), format.extension());
-    let export = Export::begin(&state.db, filter).await.map_err(AppError::from)?;
+    let begin = || {
+        let filter = filter.clone();
+        async { Export::begin(&state.db, filter).await.map_err(AppError::from) }
+    };
+    let export = retry_once(&state.db, begin).await?;
     let progress = Progress {
         export: Some(export),
         reading: None,
@@ -163,13 +168,23 @@ impl Drop for Progress {
     }
 }
 
-/// Reads `export`'s next chunk within the request deadline.
-async fn read_chunk(db: DatabaseConnection, deadline: Duration, mut export: Export) -> Chunk {
-    let rows = match tokio::time::timeout(deadline, export.next_chunk(&db)).await {
-        Ok(rows) => rows.map_err(AppError::from),
-        Err(_) => Err(AppError::Timeout),
+/// Reads `export`'s next chunk within the request deadline (once more after a broken connection).
+async fn read_chunk(db: DatabaseConnection, deadline: Duration, export: Export) -> Chunk {
+    let db = &db;
+    let read = || {
+        let mut next = export.clone();
+        async move {
+            match tokio::time::timeout(deadline, next.next_chunk(db)).await {
+                Ok(Ok(rows)) => Ok((next, rows)),
+                Ok(Err(error)) => Err(AppError::from(error)),
+                Err(_) => Err(AppError::Timeout),
+            }
+        }
     };
-    (export, rows)
+    match retry_once(db, read).await {
+        Ok((next, rows)) => (next, Ok(rows)),
+        Err(error) => (export, Err(error)),
+    }
 }
 
 /// The body's next part: the next chunk rendered (the one after it already being read), or the

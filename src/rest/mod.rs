@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::admission;
 use crate::audit::{self, PageRequest, Snapshot};
+use crate::availability::retry_once;
 use crate::error::{AppError, Face, FieldNamer};
 use crate::filter::{self, Field, FieldError, Filter, FilterInput, Purpose, Timeframe, both_parsed};
 use crate::state::AppState;
@@ -221,7 +222,8 @@ async fn list_activity(
     RawQuery(query): RawQuery,
 ) -> Result<Json<ActivityListBody>, RestError> {
     let (filter, page) = list_request(&Params::new(query), Utc::now()).map_err(AppError::InvalidInput)?;
-    Ok(Json(read(&state, async |db| activity_body(db, &filter, page).await).await?))
+    let filter = &filter;
+    Ok(Json(read(&state, move |db| async move { activity_body(&db, filter, page).await }).await?))
 }
 
 /// The list's parameters, or every bad one.
@@ -234,12 +236,23 @@ fn list_request(params: &Params, now: DateTime<Utc>) -> Result<(Filter, PageRequ
     Ok((filter, page))
 }
 
-/// Reads a body from one snapshot of the log, so its figures agree with each other.
-async fn read<T>(state: &AppState, read: impl AsyncFnOnce(&Snapshot) -> Result<T, AppError>) -> Result<T, AppError> {
-    let snapshot = Snapshot::new(&state.db);
-    let body = read(&snapshot).await;
-    snapshot.finish().await;
-    body
+/// Reads a body from one snapshot of the log, so its figures agree with each other (from a second
+/// one if the first met a broken connection: `availability::retry_once`).
+async fn read<T, Body>(state: &AppState, read: impl Fn(Snapshot) -> Body) -> Result<T, AppError>
+where
+    Body: Future<Output = Result<T, AppError>>,
+{
+    let db = &state.db;
+    retry_once(db, || {
+        let snapshot = Snapshot::new(db);
+        let body = read(snapshot.clone());
+        async move {
+            let body = body.await;
+            snapshot.finish().await;
+            body
+        }
+    })
+    .await
 }
 
 async fn activity_body(db: &Snapshot, filter: &Filter, page: PageRequest) -> Result<ActivityListBody, AppError> {
@@ -388,7 +401,8 @@ async fn activity_facets(
     RawQuery(query): RawQuery,
 ) -> Result<Json<FacetsBody>, RestError> {
     let (filter, limit) = facets_request(&Params::new(query), Utc::now()).map_err(AppError::InvalidInput)?;
-    Ok(Json(read(&state, async |db| facets_body(db, &filter, limit).await).await?))
+    let filter = &filter;
+    Ok(Json(read(&state, move |db| async move { facets_body(&db, filter, limit).await }).await?))
 }
 
 /// The facets' parameters, or every bad one.
@@ -427,7 +441,11 @@ async fn activity_insights(
     let named = |error: AppError| RestError(error, insights_field_name);
     let (filter, buckets) =
         insights_request(&Params::new(query), Utc::now()).map_err(|errors| named(AppError::InvalidInput(errors)))?;
-    read(&state, async |db| insights_body(db, &filter, buckets).await).await.map(Json).map_err(named)
+    let (filter, buckets) = (&filter, &buckets);
+    read(&state, move |db| async move { insights_body(&db, filter, buckets.clone()).await })
+        .await
+        .map(Json)
+        .map_err(named)
 }
 
 /// The insights' parameters and the chart's buckets when `interval` asks for them, or every bad

@@ -147,6 +147,9 @@ pub struct TestApp {
     pub token: String,
     /// SQL statements the application's connection has run so far, token look-ups aside.
     statements: Arc<AtomicUsize>,
+    /// The `application_name` of the server's PostgreSQL connections: this test's alone, so it can
+    /// terminate them without touching another test's.
+    pub application_name: String,
 }
 
 pub const ADMIN_ID: i64 = 1;
@@ -184,6 +187,8 @@ impl TestApp {
         let statements = Arc::new(AtomicUsize::new(0));
         let mut server_config = test_db.config.clone();
         server_config.statement_timeout = Some(limits.request_timeout);
+        let application_name = format!("audit-gateway-test-{}", test_db.config.schema.as_deref().unwrap_or("sqlite"));
+        server_config.application_name = application_name.clone();
         let mut server_db = db::connect(&server_config).await.expect("server connection");
         let counter = statements.clone();
         server_db.set_metric_callback(move |info| {
@@ -197,7 +202,7 @@ impl TestApp {
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let state = configure(AppState::with_limits(server_db, limits));
         tokio::spawn(app::serve(listener, state, std::future::pending()));
-        TestApp { address, test_db, client: reqwest::Client::new(), token, statements }
+        TestApp { address, test_db, client: reqwest::Client::new(), token, statements, application_name }
     }
 
     /// `host:port` of the server, for raw TCP clients.
