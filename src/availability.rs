@@ -9,7 +9,7 @@ use axum::response::Response;
 use sea_orm::DatabaseConnection;
 
 use crate::db;
-use crate::error::{AppError, DatabaseAway};
+use crate::error::{AppError, BrokenConnection, DatabaseAway};
 
 /// Runs `attempt`, and once more if it found the database away: a backend terminated under one of
 /// the pool's connections (an administrator, a pooler, a failover, `idle_session_timeout`) fails
@@ -21,8 +21,8 @@ where
     Attempt: Future<Output = Result<T, AppError>>,
 {
     match attempt().await {
-        Err(AppError::Unavailable(Some(cause))) => {
-            tracing::info!(error = %cause, "a database connection failed: retrying once");
+        Err(error) if error.is_broken_connection() => {
+            tracing::info!(%error, "a database connection broke: retrying once");
             db::prune_broken(db).await;
             attempt().await
         }
@@ -30,17 +30,17 @@ where
     }
 }
 
-/// [`retry_once`] for a handler that renders its own response (GraphQL's), which marks a database
-/// found away with [`DatabaseAway`].
+/// [`retry_once`] for a handler that renders its own response (GraphQL's), which marks one that
+/// met a broken connection with [`BrokenConnection`].
 pub async fn retry_response_once<Attempt>(db: &DatabaseConnection, attempt: impl Fn() -> Attempt) -> Response
 where
     Attempt: Future<Output = Response>,
 {
     let response = attempt().await;
-    if response.extensions().get::<DatabaseAway>().is_none() {
+    if response.extensions().get::<BrokenConnection>().is_none() {
         return response;
     }
-    tracing::info!("a database connection failed: retrying once");
+    tracing::info!("a database connection broke: retrying once");
     db::prune_broken(db).await;
     attempt().await
 }

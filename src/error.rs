@@ -66,10 +66,23 @@ impl Face {
 #[derive(Clone, Copy, Debug)]
 pub struct DatabaseAway;
 
+/// Marks a GraphQL response with an error from a connection that broke under its statement, so it
+/// is worth running once more (`availability::retry_response_once`).
+#[derive(Clone, Copy, Debug)]
+pub struct BrokenConnection;
+
+/// What a GraphQL error raised from an [`AppError`] carries as its source: its kind, and whether
+/// its connection broke.
+#[derive(Clone, Copy, Debug)]
+pub struct Raised {
+    pub kind: ErrorKind,
+    pub broken_connection: bool,
+}
+
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         match classify(&err) {
-            DbFailure::Away => AppError::Unavailable(Some(err)),
+            DbFailure::Broken | DbFailure::Away => AppError::Unavailable(Some(err)),
             DbFailure::Cancelled => AppError::Timeout,
             DbFailure::Other => AppError::Internal(Box::new(err)),
         }
@@ -77,8 +90,11 @@ impl From<sea_orm::DbErr> for AppError {
 }
 
 enum DbFailure {
-    /// Refused, reset or terminated connections, pool time-outs: a 503 the client may retry;
-    /// the pool reconnects by itself.
+    /// The statement's connection broke (reset, or its backend terminated): another one may
+    /// well work, so the read is worth running once more (`availability::retry_once`).
+    Broken,
+    /// No connection could be had (refused, pool time-outs): a 503 the client may retry; the pool
+    /// reconnects by itself.
     Away,
     /// PostgreSQL cancelled the statement at `statement_timeout`: the request's deadline.
     Cancelled,
@@ -89,18 +105,24 @@ fn classify(err: &sea_orm::DbErr) -> DbFailure {
     use sea_orm::sqlx::Error as Sqlx;
     use sea_orm::{DbErr, RuntimeErr};
     let cause = match err {
+        DbErr::Conn(RuntimeErr::SqlxError(cause))
+        | DbErr::Query(RuntimeErr::SqlxError(cause))
+        | DbErr::Exec(RuntimeErr::SqlxError(cause)) => cause,
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return DbFailure::Away,
-        DbErr::Query(RuntimeErr::SqlxError(cause)) | DbErr::Exec(RuntimeErr::SqlxError(cause)) => cause,
         _ => return DbFailure::Other,
     };
     match cause.as_ref() {
-        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => DbFailure::Away,
+        Sqlx::Io(_) | Sqlx::WorkerCrashed => DbFailure::Broken,
+        Sqlx::PoolTimedOut | Sqlx::PoolClosed => DbFailure::Away,
         Sqlx::Database(db) => match db.code().as_deref() {
             // query_canceled: our statement_timeout (nobody else cancels the gateway's statements).
             Some("57014") => DbFailure::Cancelled,
-            // admin_shutdown, crash_shutdown, cannot_connect_now, and class 08 (connection exception).
-            Some("57P01" | "57P02" | "57P03") => DbFailure::Away,
-            Some(code) if code.starts_with("08") => DbFailure::Away,
+            // admin_shutdown (a terminated backend, or the server stopping), crash_shutdown, and
+            // class 08 (connection exception): this connection is gone.
+            Some("57P01" | "57P02") => DbFailure::Broken,
+            Some(code) if code.starts_with("08") => DbFailure::Broken,
+            // cannot_connect_now: the server is starting or stopping.
+            Some("57P03") => DbFailure::Away,
             _ => DbFailure::Other,
         },
         _ => DbFailure::Other,
@@ -147,9 +169,9 @@ impl ErrorKind {
         }
     }
 
-    /// The kind a GraphQL error was raised as, if it came from an [`AppError`].
+    /// The kind a GraphQL error was raised as, if it came from an [`AppError`] (or a limit).
     pub fn of(error: &async_graphql::ServerError) -> Option<ErrorKind> {
-        error.source::<ErrorKind>().copied()
+        error.source::<Raised>().map(|raised| raised.kind)
     }
 }
 
@@ -172,6 +194,12 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         self.kind().status()
+    }
+
+    /// Whether the error is a connection that broke under its statement, which a second attempt
+    /// on another connection may well not meet (`availability::retry_once`).
+    pub fn is_broken_connection(&self) -> bool {
+        matches!(self, AppError::Unavailable(Some(cause)) if matches!(classify(cause), DbFailure::Broken))
     }
 
     /// The GraphQL `extensions.code`.
@@ -274,7 +302,8 @@ impl AppError {
             other => other.to_string(),
         };
         let mut error = async_graphql::Error::new(message);
-        error.source = Some(std::sync::Arc::new(self.kind()));
+        error.source =
+            Some(std::sync::Arc::new(Raised { kind: self.kind(), broken_connection: self.is_broken_connection() }));
         let code = self.code();
         error = error.extend_with(|_, ext| ext.set("code", code));
         if let AppError::InvalidInput(errors) = self

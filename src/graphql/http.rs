@@ -31,7 +31,7 @@ use crate::audit::Snapshot;
 use crate::auth::Admin;
 use crate::availability::retry_response_once;
 use crate::edge::OperationName;
-use crate::error::{DatabaseAway, ErrorKind, Face, plain_error_body};
+use crate::error::{BrokenConnection, DatabaseAway, ErrorKind, Face, Raised, plain_error_body};
 use crate::state::AppState;
 
 /// Most operations in one batch.
@@ -272,6 +272,9 @@ async fn execute_once(state: &AppState, admin: Admin, media: MediaType, batch: B
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response.extensions_mut().insert(DatabaseAway);
     }
+    if outcomes.iter().any(|o| o.broken_connection) {
+        response.extensions_mut().insert(BrokenConnection);
+    }
     if !names.is_empty() {
         response.extensions_mut().insert(OperationName(names.join(",")));
     }
@@ -292,6 +295,8 @@ struct Outcome {
     /// Parse or validation failed: nothing executed.
     not_executed: bool,
     unavailable: bool,
+    /// An error came from a connection that broke under its statement.
+    broken_connection: bool,
     timed_out: bool,
 }
 
@@ -317,6 +322,10 @@ fn render(mut response: async_graphql::Response) -> (Body, Outcome) {
         refused: response.errors.iter().any(|e| e.extensions.as_ref().is_some_and(|ext| ext.get("limit").is_some())),
         not_executed: !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty()),
         unavailable: has_kind(ErrorKind::Unavailable),
+        broken_connection: response
+            .errors
+            .iter()
+            .any(|error| error.source::<Raised>().is_some_and(|raised| raised.broken_connection)),
         timed_out: has_kind(ErrorKind::Timeout),
     };
     let data = match response.data {

@@ -33,7 +33,7 @@ use async_graphql::{InputType, Name, ServerError, ServerResult, Value, Variables
 use super::query::parse_filter;
 use super::types::{ActivityFilter, PageInput};
 use crate::audit::{self, PageRequest, Snapshot, Work};
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, ErrorKind, Raised};
 use crate::filter::{Filter, Purpose};
 
 /// Longest document accepted, in bytes.
@@ -98,7 +98,7 @@ pub(super) async fn charge(
 
 fn refusal(limit: &str, message: String) -> ServerError {
     let mut error = ServerError::new(message, None);
-    error.source = Some(Arc::new(ErrorKind::InvalidInput));
+    error.source = Some(Arc::new(Raised { kind: ErrorKind::InvalidInput, broken_connection: false }));
     let extensions = error.extensions.get_or_insert_with(Default::default);
     extensions.set("code", ErrorKind::InvalidInput.code());
     extensions.set("limit", limit);
