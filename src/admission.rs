@@ -14,6 +14,7 @@ use crate::auth::Admin;
 use crate::availability::retry_once;
 use crate::error::{AppError, Face};
 use crate::state::AppState;
+use crate::telemetry;
 
 /// The middleware in front of every data route (`POST /graphql`, `/api/*`).
 pub async fn admit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
@@ -29,6 +30,7 @@ pub async fn admit(State(state): State<AppState>, mut request: Request, next: Ne
     if let Some(limiter) = &state.rate_limiter
         && let Err(retry_after) = limiter.check(admin.token_id)
     {
+        telemetry::refused("rate");
         return attributed(AppError::RateLimited { retry_after }.render(face), admin);
     }
     request.extensions_mut().insert(admin);

@@ -20,7 +20,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::{audit_page, edge, graphql, rest, server};
+use crate::{audit_page, edge, graphql, rest, server, telemetry};
 
 /// The whole HTTP surface: each face's routes, the health checks, and the layers every request
 /// passes through.
@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(cors(&state.cors_allow_origins))
         .layer(middleware::from_fn(edge::access_log))
+        .layer(middleware::from_fn(telemetry::record_request))
         .with_state(state)
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use axum::response::Response;
 use sea_orm::DatabaseConnection;
 
-use crate::db;
 use crate::error::{AppError, BrokenConnection, DatabaseAway};
+use crate::{db, telemetry};
 
 /// Runs `attempt`, and once more if it found the database away: a backend terminated under one of
 /// the pool's connections (an administrator, a pooler, a failover, `idle_session_timeout`) fails
@@ -23,6 +23,7 @@ where
     match attempt().await {
         Err(error) if error.is_broken_connection() => {
             tracing::info!(%error, "a database connection broke: retrying once");
+            telemetry::retried();
             db::prune_broken(db).await;
             attempt().await
         }
@@ -41,6 +42,7 @@ where
         return response;
     }
     tracing::info!("a database connection broke: retrying once");
+    telemetry::retried();
     db::prune_broken(db).await;
     attempt().await
 }

@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 use crate::db::{self, DEFAULT_DATABASE_URL, DbConfig};
 use crate::seed::{self, SeedConfig};
 use crate::state::{AppState, Limits};
-use crate::{app, compaction, graphql, server, tokens};
+use crate::{app, compaction, graphql, server, telemetry, tokens};
 
 /// A GraphQL (and REST) gateway over an application's audit log.
 #[derive(Debug, Parser)]
@@ -154,6 +154,10 @@ pub struct ServeArgs {
     /// `audit-gateway rollups compact` from a scheduler instead).
     #[arg(long, env = "AUDIT_GATEWAY_COMPACT_EVERY_MS", default_value_t = 1_000)]
     pub compact_every_ms: u64,
+    /// Serve Prometheus metrics at `GET /metrics` on this address (its own listener, without
+    /// authentication: keep it where only the monitoring can reach it). Off by default.
+    #[arg(long, env = "AUDIT_GATEWAY_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 fn parse_origin(text: &str) -> Result<HeaderValue, String> {
@@ -365,9 +369,22 @@ async fn serve(listener: TcpListener, url: &str, args: &ServeArgs) -> CliResult 
     let compaction = (args.compact_every_ms > 0)
         .then(|| compaction::spawn(db.clone(), Duration::from_millis(args.compact_every_ms)));
     let state = AppState::with_limits(db, limits).with_cors_allow_origins(args.cors_allow_origins.clone());
+    let metrics = match args.metrics_bind {
+        Some(address) => {
+            telemetry::handle();
+            let listener = TcpListener::bind(address).await?;
+            tracing::info!(address = %listener.local_addr()?, "metrics at /metrics");
+            let router = telemetry::router(state.clone());
+            Some(tokio::spawn(async move { axum::serve(listener, router).await }))
+        }
+        None => None,
+    };
     let served = app::serve(listener, state, server::shutdown_signal()).await;
     if let Some(compaction) = compaction {
         compaction.abort();
+    }
+    if let Some(metrics) = metrics {
+        metrics.abort();
     }
     served?;
     tracing::info!("audit-gateway stopped");

@@ -12,6 +12,8 @@ use migration::MigratorTrait;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, Statement};
 use tokio::task::JoinHandle;
 
+use crate::telemetry;
+
 /// Folds the pending deltas into the rollup tables and returns how many it folded, unless the
 /// database records a migration this version does not know. A newer version may have added a
 /// rollup table, and folding deltas without it would take them from the pending ones before they
@@ -59,8 +61,10 @@ pub fn spawn(db: DatabaseConnection, every: Duration) -> JoinHandle<()> {
         let mut failing: Option<String> = None;
         loop {
             ticks.tick().await;
+            let started = std::time::Instant::now();
             match fold(&db).await {
                 Ok(folded) => {
+                    telemetry::folded(folded, started);
                     if failing.take().is_some() {
                         tracing::info!("folding the rollup deltas works again");
                     }

@@ -44,4 +44,5 @@ pub mod rest;
 pub mod seed;
 pub mod server;
 pub mod state;
+pub mod telemetry;
 pub mod tokens;

@@ -33,6 +33,7 @@ use crate::availability::retry_response_once;
 use crate::edge::OperationName;
 use crate::error::{BrokenConnection, DatabaseAway, ErrorKind, Face, Raised, plain_error_body};
 use crate::state::AppState;
+use crate::telemetry;
 
 /// Most operations in one batch.
 pub const MAX_BATCH: usize = 10;
@@ -168,6 +169,7 @@ async fn post_graphql(state: State<AppState>, Extension(admin): Extension<Admin>
         Ok(body) => body,
         Err(error) if body_too_large(&error) => {
             let message = "the request body is larger than the limit";
+            telemetry::refused("bodySize");
             return request_error(media, StatusCode::PAYLOAD_TOO_LARGE, message);
         }
         Err(_) => return request_error(media, StatusCode::BAD_REQUEST, "the request body could not be read"),
@@ -216,6 +218,7 @@ async fn execute_once(state: &AppState, admin: Admin, media: MediaType, batch: B
     let snapshot = Snapshot::new(&state.db);
     let mut names = Vec::new();
     let mut prepare = |request: async_graphql::Request| {
+        telemetry::operation(request.operation_name.as_deref());
         if let Some(name) = &request.operation_name {
             names.push(name.clone());
         }
@@ -317,6 +320,11 @@ struct Body {
 /// no `data`; a failed non-null root field nulls `data` as a whole.
 fn render(mut response: async_graphql::Response) -> (Body, Outcome) {
     give_every_error_a_code(&mut response);
+    for error in &response.errors {
+        if let Some(async_graphql::Value::String(limit)) = error.extensions.as_ref().and_then(|ext| ext.get("limit")) {
+            telemetry::refused(limit);
+        }
+    }
     let has_kind = |kind: ErrorKind| response.errors.iter().any(|e| ErrorKind::of(e) == Some(kind));
     let outcome = Outcome {
         refused: response.errors.iter().any(|e| e.extensions.as_ref().is_some_and(|ext| ext.get("limit").is_some())),

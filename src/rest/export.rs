@@ -24,6 +24,7 @@ use crate::availability::retry_once;
 use crate::error::AppError;
 use crate::filter::{Field, FieldError, Filter, Purpose, both_parsed};
 use crate::state::AppState;
+use crate::telemetry;
 
 /// What an export is written as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,6 +226,7 @@ async fn next_part(
         }
     };
     progress.rows += rows.len() as u64;
+    telemetry::exported(rows.len() as u64);
     if export.finished() {
         progress.done = true;
         tracing::info!(token_id = progress.token_id, rows = progress.rows, "export finished");

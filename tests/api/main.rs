@@ -22,4 +22,5 @@ mod process;
 mod rest;
 mod rollup;
 mod schema;
+mod telemetry;
 mod zones;
