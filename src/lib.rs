@@ -6,7 +6,8 @@
 //! - [`server`] accepts connections and holds them to their timeouts; it drains on SIGTERM/SIGINT.
 //! - [`app`] assembles the axum router and its layers; [`state`] is what every handler shares.
 //! - [`edge`] finishes every response: the access log, JSON bodies for the gateway's own errors.
-//! - [`admission`] guards the data routes: fail fast while the database is away ([`availability`]),
+//! - [`admission`] guards the data routes: fail fast while the database is away ([`availability`],
+//!   which also retries a read whose connection broke, once),
 //!   then the token ([`auth`] turns it into an administrator, or a 401/403, and remembers a
 //!   valid one for a second), then its rate
 //!   ([`rate_limit`]).
@@ -19,8 +20,9 @@
 //! - [`audit`] runs the queries: the activity page and the insights, as aggregate SQL.
 //! - [`error`] is the one error type, rendered as HTTP bodies and as GraphQL errors.
 //! - [`db`] connects to SQLite or PostgreSQL and applies migrations.
-//! - [`compaction`] folds the rollup deltas the log's triggers append into the rollups while the
-//!   gateway serves.
+//! - [`compaction`] folds the rollup deltas the log's triggers append into the rollups (the
+//!   `audit_rollup` crate) while the gateway serves.
+//! - [`telemetry`] records metrics and serves them at `--metrics-bind`.
 //! - [`tokens`] creates, lists and revokes API tokens (the secret is never stored).
 //! - [`seed`] writes deterministic synthetic activity for demos, tests and benchmarks.
 //! - [`cli`] is the `audit-gateway` command line; `main.rs` only calls it.
