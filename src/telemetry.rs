@@ -122,8 +122,17 @@ fn record_pool(db: &DatabaseConnection) {
     gauge!(CONNECTIONS_MAX).set(f64::from(max));
 }
 
+/// Whether metrics are recorded: only once [`handle`] installed the recorder (`--metrics-bind`);
+/// without it the gateway spends nothing on them.
+fn recording() -> bool {
+    HANDLE.get().is_some()
+}
+
 /// Middleware: each request's duration, by method, matched route (`other` for none) and status.
 pub async fn record_request(request: Request, next: Next) -> Response {
+    if !recording() {
+        return next.run(request).await;
+    }
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     let route =
@@ -150,6 +159,9 @@ pub fn refused(limit: &str) {
 
 /// A GraphQL operation executed under `name` (none: anonymous).
 pub fn operation(name: Option<&str>) {
+    if !recording() {
+        return;
+    }
     static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
     let label = match name {
         None => "anonymous".to_owned(),
