@@ -77,6 +77,7 @@ impl Availability {
 
     fn report_down(&self, db: &DatabaseConnection) {
         self.0.down.store(true, Ordering::Release);
+        telemetry::database_up(false);
         if self.0.probing.swap(true, Ordering::AcqRel) {
             return; // one probe is enough
         }
@@ -90,6 +91,7 @@ impl Availability {
                 if db.ping().await.is_ok() {
                     state.down.store(false, Ordering::Release);
                     state.probing.store(false, Ordering::Release);
+                    telemetry::database_up(true);
                     tracing::info!("database reachable again");
                     return;
                 }

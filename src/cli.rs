@@ -374,7 +374,7 @@ async fn serve(listener: TcpListener, url: &str, args: &ServeArgs) -> CliResult 
             telemetry::handle();
             let listener = TcpListener::bind(address).await?;
             tracing::info!(address = %listener.local_addr()?, "metrics at /metrics");
-            let router = telemetry::router(state.clone());
+            let router = telemetry::router(state.db.clone());
             Some(tokio::spawn(async move { axum::serve(listener, router).await }))
         }
         None => None,

@@ -22,8 +22,6 @@ use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogra
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sea_orm::{DatabaseConnection, DbBackend};
 
-use crate::state::AppState;
-
 const REQUEST_DURATION: &str = "http_server_request_duration_seconds";
 // OpenTelemetry's `db.client.connections.usage` and `.max` (its newer `db.client.connection.count`
 // would be a gauge ending in `_count`, which Prometheus reserves for histograms).
@@ -65,6 +63,8 @@ pub fn handle() -> &'static PrometheusHandle {
             tracing::error!(%error, "another metrics recorder is installed; /metrics stays empty");
         }
         describe();
+        // Until `availability` finds it away.
+        database_up(true);
         handle
     })
 }
@@ -90,14 +90,13 @@ fn describe() {
     describe_counter!(EXPORTED, "Rows written by exports.");
 }
 
-/// The metrics listener's routes: `GET /metrics`.
-pub fn router(state: AppState) -> Router {
-    Router::new().route("/metrics", get(render)).with_state(state)
+/// The metrics listener's routes: `GET /metrics`, with the pool of `db`.
+pub fn router(db: DatabaseConnection) -> Router {
+    Router::new().route("/metrics", get(render)).with_state(db)
 }
 
-async fn render(State(state): State<AppState>) -> Response {
-    record_pool(&state.db);
-    gauge!(DATABASE_UP).set(if state.availability.is_down() { 0.0 } else { 1.0 });
+async fn render(State(db): State<DatabaseConnection>) -> Response {
+    record_pool(&db);
     let handle = handle();
     handle.run_upkeep();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render()).into_response()
@@ -175,6 +174,11 @@ pub fn operation(name: Option<&str>) {
         }
     };
     counter!(OPERATIONS, "graphql_operation_name" => label).increment(1);
+}
+
+/// Whether the database answers (`availability` says when that changes).
+pub fn database_up(up: bool) {
+    gauge!(DATABASE_UP).set(if up { 1.0 } else { 0.0 });
 }
 
 /// A read run again after its connection broke.
