@@ -2,29 +2,10 @@
 // so a link reproduces the view and back/forward walk through earlier filters.
 
 import { canonicalZone, isDate, todayIn } from './dates';
+import { type Filter, INTERVALS, TIMEFRAMES } from './filter-shape';
 import { hourAllowed, windowOf } from './window';
 
-export const TIMEFRAMES = ['week', 'month', 'quarter', 'year', 'custom'] as const;
-export type TimeframeChoice = (typeof TIMEFRAMES)[number];
-
-export const INTERVALS = ['auto', 'hour', 'day', 'week', 'month', 'quarter'] as const;
-export type IntervalChoice = (typeof INTERVALS)[number];
-
-export interface Filter {
-  timeframe: TimeframeChoice;
-  /** First day, only with `custom`. */
-  from: string | null;
-  /** Last day; with a timeframe its anchor. Null: today in `tz`. */
-  to: string | null;
-  users: string[];
-  actions: string[];
-  types: string[];
-  /** Include internal (platform/service) users' actions. */
-  internal: boolean;
-  /** IANA time zone the days are counted in. */
-  tz: string;
-  interval: IntervalChoice;
-}
+export { type Filter, INTERVALS, type IntervalChoice, TIMEFRAMES, type TimeframeChoice } from './filter-shape';
 
 /** The API's default view: the month ending today in the browser's zone, internal users included. */
 export function defaultFilter(zone: string): Filter {

@@ -4,7 +4,7 @@
 
 import type { ChartInterval } from '../generated/graphql';
 import { addDays, daysBetween, subtractMonths } from './dates';
-import type { Filter, IntervalChoice } from './filter';
+import type { Filter, IntervalChoice } from './filter-shape';
 
 export interface DateWindow {
   start: string;
