@@ -91,12 +91,10 @@ pub(super) async fn export(
     };
     let export = retry_once(&state.db, begin).await?;
     let progress = Progress {
-        export: Some(export),
-        reading: None,
+        next: Next::Read(export),
         format,
         rows: 0,
         started: false,
-        done: false,
         token_id: admin.map(|Extension(admin)| admin.token_id),
     };
     let db = state.db.clone();
@@ -135,19 +133,25 @@ fn file_stem(filter: &Filter) -> String {
     }
 }
 
-/// An export in flight: what has been sent, for the next part and for the log.
+/// An export in flight: what comes next, and what has been sent (for the log).
 struct Progress {
-    /// Where the export stands, when no read is in flight.
-    export: Option<Export>,
-    /// The next chunk, read while the last one is written out: the export as it will stand, and
-    /// the rows. Aborted when the body is dropped (a client that goes away).
-    reading: Option<Reading>,
+    next: Next,
     format: Format,
     rows: u64,
     /// Whether the CSV header went out.
     started: bool,
-    done: bool,
     token_id: Option<i64>,
+}
+
+/// Where the next chunk comes from.
+enum Next {
+    /// Read it now: the first chunk.
+    Read(Export),
+    /// Already being read while the last one was written out (aborted with the body, when a
+    /// client goes away).
+    Reading(Reading),
+    /// Every row was sent, or the body was cut.
+    Done,
 }
 
 type Chunk = (Export, Result<Vec<ExportRow>, AppError>);
@@ -163,7 +167,7 @@ impl Drop for Reading {
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        if !self.done {
+        if !matches!(self.next, Next::Done) {
             tracing::info!(token_id = self.token_id, rows = self.rows, "export stopped: the client went away");
         }
     }
@@ -195,23 +199,20 @@ async fn next_part(
     deadline: Duration,
     mut progress: Progress,
 ) -> Option<(Result<Bytes, std::io::Error>, Progress)> {
-    if progress.done {
-        return None;
-    }
-    let (export, rows) = match (progress.reading.take(), progress.export.take()) {
-        (Some(mut reading), _) => match (&mut reading.0).await {
+    let (export, rows) = match std::mem::replace(&mut progress.next, Next::Done) {
+        Next::Done => return None,
+        Next::Read(export) => read_chunk(db.clone(), deadline, export).await,
+        Next::Reading(mut reading) => match (&mut reading.0).await {
             Ok(chunk) => chunk,
             Err(error) => return Some(progress.cut(AppError::internal(error))),
         },
-        (None, Some(export)) => read_chunk(db.clone(), deadline, export).await,
-        (None, None) => return Some(progress.cut(AppError::internal(std::io::Error::other("no export state")))),
     };
     let rows = match rows {
         Ok(rows) => rows,
         Err(error) => return Some(progress.cut(error)),
     };
     if !export.finished() {
-        progress.reading = Some(Reading(tokio::spawn(read_chunk(db, deadline, export.clone()))));
+        progress.next = Next::Reading(Reading(tokio::spawn(read_chunk(db, deadline, export.clone()))));
     }
     let header = !progress.started;
     progress.started = true;
@@ -228,20 +229,17 @@ async fn next_part(
     progress.rows += rows.len() as u64;
     telemetry::exported(rows.len() as u64);
     if export.finished() {
-        progress.done = true;
         tracing::info!(token_id = progress.token_id, rows = progress.rows, "export finished");
         if out.is_empty() {
             return None;
         }
     }
-    progress.export = Some(export);
     Some((Ok(Bytes::from(out)), progress))
 }
 
 impl Progress {
     /// Ends the body early, saying why in the log (the client sees a cut transfer).
-    fn cut(mut self, failure: AppError) -> (Result<Bytes, std::io::Error>, Progress) {
-        self.done = true;
+    fn cut(self, failure: AppError) -> (Result<Bytes, std::io::Error>, Progress) {
         let reason = failure.to_string();
         failure.log();
         tracing::warn!(token_id = self.token_id, rows = self.rows, %reason, "export cut short");
