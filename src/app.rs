@@ -71,8 +71,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let limits = state.limits.clone();
-    server::serve(listener, router(state), &limits, shutdown).await
+    let (limits, drain) = (state.limits.clone(), state.drain.clone());
+    server::serve(listener, router(state), &limits, &drain, shutdown).await
 }
 
 /// Liveness: answers without auth and without touching the database.

@@ -177,6 +177,7 @@ impl ServeArgs {
             idle_timeout: Duration::from_secs(self.idle_timeout),
             drain_timeout: Duration::from_secs(self.drain_timeout),
             rate_limit_per_minute: self.rate_limit_per_minute,
+            ..Limits::default()
         }
     }
 }

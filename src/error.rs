@@ -31,6 +31,10 @@ pub enum AppError {
     /// The token has used up its rate; it may try again after `retry_after`.
     #[error("Too many requests")]
     RateLimited { retry_after: Duration },
+    /// The token already has as many live feeds open as it may (`live::MAX_FOLLOWERS_PER_TOKEN`,
+    /// or a WebSocket's subscriptions).
+    #[error("Too many live feeds open: close one before opening another")]
+    TooManyFollowers,
     /// The database cannot be reached right now: the cause, or `None` when the gateway already
     /// knows it is away and did not try.
     #[error("Service unavailable")]
@@ -185,7 +189,7 @@ impl AppError {
             AppError::Unauthenticated => ErrorKind::Unauthenticated,
             AppError::Forbidden => ErrorKind::Forbidden,
             AppError::InvalidInput(_) => ErrorKind::InvalidInput,
-            AppError::RateLimited { .. } => ErrorKind::RateLimited,
+            AppError::RateLimited { .. } | AppError::TooManyFollowers => ErrorKind::RateLimited,
             AppError::Unavailable(_) => ErrorKind::Unavailable,
             AppError::Timeout => ErrorKind::Timeout,
             AppError::Internal(_) => ErrorKind::Internal,

@@ -291,6 +291,8 @@ pub enum Purpose {
     List,
     /// Insights: the window is always closed, a month ending today unless said otherwise.
     Insights,
+    /// The live feed: it has no end, so it takes no window (dates or a timeframe are refused).
+    Feed,
 }
 
 /// A validated filter: the non-time criteria plus an inclusive range of local dates.
@@ -330,6 +332,16 @@ impl Filter {
             .iter()
             .any(|error| matches!(error.field, Field::Timeframe | Field::StartDate | Field::EndDate));
         let mut errors = input.unparsed;
+        if purpose == Purpose::Feed {
+            let window = [
+                (Field::StartDate, input.start_date.is_some()),
+                (Field::EndDate, input.end_date.is_some()),
+                (Field::Timeframe, input.timeframe.is_some()),
+            ];
+            for (field, _) in window.into_iter().filter(|(_, given)| *given) {
+                errors.push(FieldError::rule(field, "a live feed has no window: it follows the log from a position"));
+            }
+        }
         if input.users.len() > MAX_LIST_ITEMS {
             errors.push(FieldError::too_many_items(Field::Users, MAX_LIST_ITEMS));
         }
@@ -370,7 +382,7 @@ impl Filter {
                 (timeframe.first_day(end), Some(end))
             }
             (None, start) => match purpose {
-                Purpose::List => (start, input.end_date),
+                Purpose::List | Purpose::Feed => (start, input.end_date),
                 Purpose::Insights => {
                     let end = input.end_date.unwrap_or(today);
                     match start {

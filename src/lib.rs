@@ -18,6 +18,7 @@
 //! - [`filter`] owns the shared filter, its validation and the window arithmetic (local calendar
 //!   dates, time-zone offsets, timeframes) that turns it into UTC bounds.
 //! - [`audit`] runs the queries: the activity page and the insights, as aggregate SQL.
+//! - [`live`] follows the log as it is written, for the subscription and the event stream.
 //! - [`error`] is the one error type, rendered as HTTP bodies and as GraphQL errors.
 //! - [`db`] connects to SQLite or PostgreSQL and applies migrations.
 //! - [`compaction`] folds the rollup deltas the log's triggers append into the rollups (the
@@ -41,6 +42,7 @@ pub mod edge;
 pub mod error;
 pub mod filter;
 pub mod graphql;
+pub mod live;
 pub mod rate_limit;
 pub mod rest;
 pub mod seed;

@@ -1,6 +1,7 @@
 //! Serving a router over TCP with the connection limits axum's `serve` does not offer: a
 //! header-read timeout (hyper's), an idle timeout on the socket itself (`tokio-io-timeout`), and a
-//! graceful shutdown on SIGTERM or SIGINT that lets in-flight requests finish, up to a bound;
+//! graceful shutdown on SIGTERM or SIGINT that lets in-flight requests finish and tells live feeds
+//! and WebSockets to end ([`Drain`]), up to a bound; connections that upgrade to WebSocket;
 //! and JSON bodies for the answers hyper writes by itself to requests it cannot parse.
 
 use std::convert::Infallible;
@@ -15,10 +16,11 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio_io_timeout::TimeoutStream;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 use tower::ServiceExt;
 
 use crate::edge;
@@ -28,15 +30,49 @@ use crate::state::Limits;
 /// again, so the loop does not spin while connections close.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
-/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting, lets in-flight
-/// requests finish for at most `limits.drain_timeout`, and returns.
+/// What a long-lived response (an event stream, a WebSocket) watches to end itself when the server
+/// drains, and how the server waits for it. Cheap to clone: clones share it.
+#[derive(Clone, Default)]
+pub struct Drain {
+    draining: CancellationToken,
+    sockets: TaskTracker,
+}
+
+impl Drain {
+    /// Resolves once the server drains.
+    pub async fn started(&self) {
+        self.draining.cancelled().await;
+    }
+
+    /// Whether the server drains.
+    pub fn is_draining(&self) -> bool {
+        self.draining.is_cancelled()
+    }
+
+    /// Keeps the drain waiting (for at most its timeout) until the token is dropped: each
+    /// connection holds one, and so does an upgraded WebSocket, which outlives its connection.
+    pub fn hold(&self) -> TaskTrackerToken {
+        self.sockets.token()
+    }
+
+    /// Signals every holder and waits until all have let go.
+    async fn finish(&self) {
+        self.draining.cancel();
+        self.sockets.close();
+        self.sockets.wait().await;
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting, tells long-lived
+/// responses to end (`drain`), lets in-flight requests finish for at most `limits.drain_timeout`,
+/// and returns.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: &Limits,
+    drain: &Drain,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
         let (stream, client) = tokio::select! {
@@ -62,18 +98,29 @@ pub async fn serve(
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
-            .serve_connection(TokioIo::new(JsonParseErrors::new(Box::pin(stream))), service);
-        let connection = graceful.watch(connection);
+            .serve_connection(TokioIo::new(JsonParseErrors::new(Box::pin(stream))), service)
+            .with_upgrades();
+        let (drain, held) = (drain.clone(), drain.hold());
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
+            tokio::pin!(connection);
+            let closed = tokio::select! {
+                closed = connection.as_mut() => closed,
+                () = drain.started() => {
+                    // Finish the response in flight (an event stream ends itself), then close.
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = closed {
                 tracing::debug!(%error, %client, "connection closed");
             }
+            drop(held);
         });
     }
     drop(listener);
     tracing::info!("shutting down: finishing in-flight requests");
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = drain.finish() => tracing::info!("all connections closed"),
         () = tokio::time::sleep(limits.drain_timeout) => {
             tracing::warn!(timeout_s = limits.drain_timeout.as_secs(), "requests still in flight at the drain timeout");
         }

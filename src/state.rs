@@ -11,7 +11,9 @@ use sea_orm::DatabaseConnection;
 use crate::auth::TokenCache;
 use crate::availability::Availability;
 use crate::graphql;
+use crate::live::Hub;
 use crate::rate_limit::RateLimiter;
+use crate::server::Drain;
 
 /// What one request and one connection may cost. The defaults are the documented ones
 /// (`docs/limits.md`); `serve` takes each as a flag.
@@ -32,6 +34,9 @@ pub struct Limits {
     pub drain_timeout: Duration,
     /// Requests per minute per token; `None` is unlimited.
     pub rate_limit_per_minute: Option<NonZeroU32>,
+    /// How often an open live feed (event stream or WebSocket) checks its token again, so a
+    /// revoked or expired one is closed within this. Not a flag: tests shorten it.
+    pub live_token_recheck: Duration,
 }
 
 impl Limits {
@@ -40,6 +45,7 @@ impl Limits {
     pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
     pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
     pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const DEFAULT_LIVE_TOKEN_RECHECK: Duration = Duration::from_secs(30);
 }
 
 impl Default for Limits {
@@ -51,6 +57,7 @@ impl Default for Limits {
             idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
             drain_timeout: Self::DEFAULT_DRAIN_TIMEOUT,
             rate_limit_per_minute: None,
+            live_token_recheck: Self::DEFAULT_LIVE_TOKEN_RECHECK,
         }
     }
 }
@@ -70,6 +77,10 @@ pub struct AppState {
     pub rate_limiter: Option<Arc<RateLimiter>>,
     /// Origins whose pages may call the API (CORS); none by default.
     pub cors_allow_origins: Arc<Vec<HeaderValue>>,
+    /// The live feed's reader and its followers.
+    pub live: Hub,
+    /// Set when the server drains: live feeds and WebSockets end.
+    pub drain: Drain,
 }
 
 impl AppState {
@@ -86,6 +97,8 @@ impl AppState {
             tokens: TokenCache::default(),
             limits: Arc::new(limits),
             cors_allow_origins: Arc::default(),
+            live: Hub::new(db.clone()),
+            drain: Drain::default(),
             db,
         }
     }

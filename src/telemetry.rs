@@ -2,7 +2,7 @@
 //! (`serve --metrics-bind`), named after OpenTelemetry's semantic conventions where they have a
 //! name: requests by method, route and status; the database pool; whether the database is away;
 //! refusals by limit; GraphQL operations by name; broken connections retried; the rollup folding;
-//! exported rows. Labels come from closed sets (routes, limits, statuses) or are bounded (operation
+//! exported rows; open followers of the live feed. Labels come from closed sets (routes, limits, statuses) or are bounded (operation
 //! names past [`MAX_OPERATION_NAMES`] are `other`), so a client cannot grow the series.
 //!
 //! The `metrics` crate's recorder is global to the process: [`handle`] installs it once, and every
@@ -35,6 +35,7 @@ const FOLD_DURATION: &str = "audit_gateway_rollup_fold_duration_seconds";
 const FOLDED: &str = "audit_gateway_rollup_folded_deltas_total";
 const PENDING: &str = "audit_gateway_rollup_pending_deltas";
 const EXPORTED: &str = "audit_gateway_exported_rows_total";
+const FOLLOWERS: &str = "audit_gateway_live_followers";
 
 /// Distinct GraphQL operation names counted by name; later ones count as `other`.
 pub const MAX_OPERATION_NAMES: usize = 100;
@@ -88,6 +89,7 @@ fn describe() {
     describe_counter!(FOLDED, "Rollup deltas folded into the rollup tables.");
     describe_gauge!(PENDING, "Rollup deltas the last folding found pending.");
     describe_counter!(EXPORTED, "Rows written by exports.");
+    describe_gauge!(FOLLOWERS, "Open followers of the live feed, by transport (websocket subscriptions, sse streams).");
 }
 
 /// The metrics listener's routes: `GET /metrics`, with the pool of `db`.
@@ -191,6 +193,11 @@ pub fn folded(deltas: u64, started: Instant) {
     histogram!(FOLD_DURATION).record(started.elapsed().as_secs_f64());
     counter!(FOLDED).increment(deltas);
     gauge!(PENDING).set(deltas as f64);
+}
+
+/// A follower of the live feed opened (`change` 1) or closed (-1) on `transport`.
+pub fn followers(transport: &'static str, change: f64) {
+    gauge!(FOLLOWERS, "transport" => transport).increment(change);
 }
 
 /// Rows an export wrote.

@@ -8,7 +8,8 @@
 //! `audit_rollup_total`; the sixth re-keys the per-user rollups on PostgreSQL; the seventh drops
 //! the quarter hours of `audit_rollup_user`, which readers count from the log; the eighth packs
 //! `audit_rollup_user_entity` into one row per user and bucket; the ninth makes the `activity`
-//! insert and delete triggers append their deltas without summing them first.
+//! insert and delete triggers append their deltas without summing them first; the tenth adds
+//! `activity_feed`, the live feed's commit order on PostgreSQL.
 //!
 //! A migration never changes once shipped: its statements are its own (the third keeps a frozen
 //! copy of what [`audit_rollup`] generated then), and a change is a new migration. A test holds a fresh
@@ -26,6 +27,7 @@ mod m20261126_000006_key_per_user_rollups_by_user;
 mod m20261126_000007_drop_user_quarter_hours;
 mod m20261126_000008_pack_user_entity_counts;
 mod m20261202_000009_append_activity_deltas_unsummed;
+mod m20261203_000010_create_activity_feed;
 
 /// Runs a migration's frozen statements in order, on its connection.
 async fn execute_all(
@@ -63,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_drop_user_quarter_hours::Migration),
             Box::new(m20261126_000008_pack_user_entity_counts::Migration),
             Box::new(m20261202_000009_append_activity_deltas_unsummed::Migration),
+            Box::new(m20261203_000010_create_activity_feed::Migration),
         ]
     }
 }

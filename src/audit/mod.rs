@@ -16,6 +16,7 @@ pub mod connection;
 pub mod cost;
 mod export;
 pub mod facets;
+pub mod feed;
 pub mod figures;
 pub mod insights;
 pub mod list;

@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::registry::{MetaType, MetaTypeName, Registry};
 use async_graphql::{Name, ServerError, ServerResult, Value, Variables};
 use async_graphql_value::Value as Literal;
@@ -37,8 +37,12 @@ pub(super) fn check_document(
                 None => return Err(path.error(format!("a value of type \"{ty}\" must be provided"))),
             }
         }
+        let root = match operation.node.ty {
+            OperationType::Subscription => registry.subscription_type.as_deref().unwrap_or_default(),
+            OperationType::Query | OperationType::Mutation => registry.query_type.as_str(),
+        };
         let walk = Walk { registry, document };
-        walk.selection_set(&registry.query_type, &operation.node.selection_set.node, &mut HashSet::new())?;
+        walk.selection_set(root, &operation.node.selection_set.node, &mut HashSet::new())?;
     }
     Ok(())
 }

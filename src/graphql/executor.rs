@@ -12,12 +12,16 @@
 use async_graphql::extensions::apollo_persisted_queries::{CacheStorage, LruCacheStorage};
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::registry::Registry;
-use async_graphql::{OutputType, Request, Response, ServerError, ServerResult};
+use std::sync::Arc;
+
+use async_graphql::futures_util::stream::{self, BoxStream, StreamExt};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Data, OutputType, Request, Response, ServerError, ServerResult, SubscriptionType};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::limits::{self, Budget};
-use super::{AuditSchema, Query, coercion, introspection, schema_builder};
+use super::{AuditSchema, Query, Subscription, coercion, introspection, schema_builder};
 use crate::audit::Snapshot;
 
 /// Automatic persisted queries kept in memory, per replica (a client re-sends a query the replica
@@ -36,8 +40,13 @@ pub struct Executor {
 
 impl Default for Executor {
     fn default() -> Self {
-        let mut registry = Registry { query_type: Query::type_name().into_owned(), ..Registry::default() };
+        let mut registry = Registry {
+            query_type: Query::type_name().into_owned(),
+            subscription_type: Some(<Subscription as SubscriptionType>::type_name().into_owned()),
+            ..Registry::default()
+        };
         Query::create_type_info(&mut registry);
+        <Subscription as SubscriptionType>::create_type_info(&mut registry);
         Executor {
             schema: schema_builder().finish(),
             introspection: schema_builder().extension(introspection::SchemaDescription).finish(),
@@ -70,6 +79,45 @@ impl Executor {
         }
     }
 
+    /// Runs a subscription that a WebSocket's client sent, with the connection's `session` data,
+    /// after the same limits as an HTTP request's (its database work: a page of the log). Queries
+    /// and mutations are refused: they go over HTTP.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        request: Request,
+        session: Arc<Data>,
+        db: &sea_orm::DatabaseConnection,
+    ) -> BoxStream<'static, Response> {
+        let (executor, db) = (self.clone(), db.clone());
+        let prepared = async move {
+            let snapshot = Snapshot::new(&db);
+            let prepared = executor.prepare_subscription(request, &snapshot).await;
+            snapshot.finish().await;
+            match prepared {
+                Ok(request) => executor.schema.execute_stream_with_session_data(request, session),
+                Err(error) => stream::once(async move { Response::from_errors(vec![error]) }).boxed(),
+            }
+        };
+        stream::once(prepared).flatten().boxed()
+    }
+
+    async fn prepare_subscription(&self, mut request: Request, db: &Snapshot) -> ServerResult<Request> {
+        limits::check_variables(&request.variables)?;
+        let document = parse(&request.query)?;
+        let operation_name = request.operation_name.as_deref();
+        if limits::operation_type(&document, operation_name) != Some(OperationType::Subscription) {
+            return Err(ServerError::new(
+                "only subscriptions are served over WebSocket; send queries to POST /graphql",
+                None,
+            ));
+        }
+        coercion::check_document(&self.registry, &document, &request.variables)?;
+        limits::charge(&Budget::new(), db, &document, operation_name, &request.variables).await?;
+        crate::telemetry::operation(operation_name);
+        request.set_parsed_query(document);
+        Ok(request)
+    }
+
     /// The request with its document parsed and checked, and whether it asks for `__schema`.
     async fn prepare(
         &self,
@@ -83,6 +131,12 @@ impl Executor {
             Some(persisted) => self.persisted_document(&request.query, persisted).await?,
             None => parse(&request.query)?,
         };
+        if limits::operation_type(&document, request.operation_name.as_deref()) == Some(OperationType::Subscription) {
+            return Err(ServerError::new(
+                "subscriptions are served over WebSocket at /graphql (graphql-transport-ws or graphql-ws)",
+                None,
+            ));
+        }
         coercion::check_document(&self.registry, &document, &request.variables)?;
         limits::charge(budget, db, &document, request.operation_name.as_deref(), &request.variables).await?;
         if alone && limits::reads_once(&document, request.operation_name.as_deref()) {

@@ -4,6 +4,7 @@
 //!   at most [`MAX_BATCH`] operations sharing one cost budget);
 //! - `GET /graphql?query=…&variables=…&operationName=…&extensions=…` for queries (a mutation is
 //!   405); a browser's navigation to `GET /graphql` without a query gets the playground;
+//! - `GET /graphql` with `Upgrade: websocket`: subscriptions ([`super::ws`]);
 //! - the response's media type follows `Accept`: `application/graphql-response+json` when the
 //!   client asks for it (then a request that never executed is a 400), `application/json` when it
 //!   asks for that, for `*/*` or says nothing; anything else is a 406.
@@ -15,7 +16,8 @@ use async_graphql::parser::types::OperationType;
 use std::collections::BTreeMap;
 
 use async_graphql::{BatchRequest, PathSegment, ServerError};
-use axum::extract::{Request, State};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -25,7 +27,7 @@ use serde::Serialize;
 
 use super::limits::{self, Budget};
 use super::loader::UserLoader;
-use super::playground;
+use super::{playground, ws};
 use crate::admission;
 use crate::audit::Snapshot;
 use crate::auth::Admin;
@@ -46,12 +48,21 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(playground::router())
 }
 
-/// Admission for everything but a browser opening the playground, which needs no token.
+/// Admission for everything but a browser opening the playground, which needs no token, and a
+/// WebSocket, whose token comes in its first message ([`super::ws`]).
 async fn admit_unless_playground(state: State<AppState>, request: Request, next: Next) -> Response {
-    if wants_playground(request.method(), request.headers(), request.uri().query()) {
+    if wants_playground(request.method(), request.headers(), request.uri().query()) || is_websocket(request.headers()) {
         return next.run(request).await;
     }
     admission::admit(state, request, next).await
+}
+
+/// An upgrade to WebSocket.
+fn is_websocket(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|upgrade| upgrade.to_str().ok())
+        .is_some_and(|upgrade| upgrade.eq_ignore_ascii_case("websocket"))
 }
 
 /// A navigation: `GET` without a `query` parameter, from a client that takes HTML.
@@ -102,6 +113,12 @@ impl MediaType {
 
 /// `GET /graphql`: the playground for a browser, otherwise a query in the URL.
 async fn get_graphql(state: State<AppState>, admin: Option<Extension<Admin>>, request: Request) -> Response {
+    if is_websocket(request.headers()) {
+        return match WebSocketUpgrade::from_request(request, &state).await {
+            Ok(upgrade) => ws::upgrade(state.0, upgrade),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
     let (method, headers, query) = (request.method(), request.headers(), request.uri().query());
     if wants_playground(method, headers, query) {
         return playground::page();

@@ -345,8 +345,22 @@ pub struct Activity {
     pub data: Option<Json<serde_json::Value>>,
 }
 
+/// An activity whose user is resolved through the request's loader (which the page fed).
 impl From<audit::ActivityItem> for Activity {
     fn from(item: audit::ActivityItem) -> Self {
+        Activity::new(item, None)
+    }
+}
+
+impl Activity {
+    /// An activity that carries the user its statement read: for the live feed, which has no
+    /// request (and so no loader) per row.
+    pub fn with_user(mut item: audit::ActivityItem) -> Self {
+        let user = item.user.take();
+        Activity::new(item, Some(user))
+    }
+
+    fn new(item: audit::ActivityItem, user: Option<Option<entity::users::Model>>) -> Self {
         Activity {
             id: item.id.into(),
             transaction: Transaction {
@@ -354,6 +368,7 @@ impl From<audit::ActivityItem> for Activity {
                 issued_at: DateTime(item.issued_at),
                 remote_addr: item.remote_addr,
                 user_id: item.user_id,
+                user,
             },
             verb: item.verb,
             object_type: item.object_type,
@@ -374,12 +389,18 @@ pub struct Transaction {
     pub remote_addr: Option<String>,
     #[graphql(skip)]
     pub user_id: Option<i64>,
+    /// The user as read with the row, when it was (`None`: ask the loader).
+    #[graphql(skip)]
+    pub user: Option<Option<entity::users::Model>>,
 }
 
 #[ComplexObject]
 impl Transaction {
     /// Who did it; null when the account no longer exists.
     async fn user(&self, ctx: &Context<'_>) -> ResolverResult<Option<User>> {
+        if let Some(user) = &self.user {
+            return Ok(user.clone().map(User::from));
+        }
         Ok(load_user(ctx, self.user_id).await?.map(User::from))
     }
 }

@@ -1,10 +1,12 @@
 //! The REST face, compatible with the original Audit API: `GET /api/activity` and
 //! `GET /api/activity/insights` with snake_case query parameters (lists repeat the key) and the
 //! original JSON bodies, plus `GET /api/activity/facets` for filter pickers and
-//! `GET /api/activity/export` (`export`) to take the log away. Parameters are parsed here into the
+//! `GET /api/activity/export` (`export`) to take the log away and `GET /api/activity/stream`
+//! (`stream`) to follow it. Parameters are parsed here into the
 //! shared [`Filter`]; every bad one is reported at once, in pydantic v1's 422 shape.
 
 mod export;
+mod stream;
 
 use axum::extract::{RawQuery, State};
 use axum::middleware;
@@ -28,6 +30,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/activity/insights", get(activity_insights))
         .route("/api/activity/facets", get(activity_facets))
         .route("/api/activity/export", get(export::export))
+        .route("/api/activity/stream", get(stream::stream))
         .route_layer(middleware::from_fn_with_state(state.clone(), admission::admit))
 }
 
@@ -210,6 +213,21 @@ struct UserBody {
     email: String,
 }
 
+impl From<audit::ActivityItem> for ActivityBody {
+    fn from(item: audit::ActivityItem) -> Self {
+        ActivityBody {
+            transaction: TransactionBody {
+                id: item.transaction_id,
+                issued_at: audit::format_instant(item.issued_at),
+                user: item.user.map(UserBody::from),
+            },
+            verb: item.verb,
+            object_type: item.object_type,
+            object_id: item.object_id,
+        }
+    }
+}
+
 impl From<entity::users::Model> for UserBody {
     fn from(user: entity::users::Model) -> Self {
         UserBody { id: user.id, name: user.name, user_name: user.user_name, email: user.email }
@@ -257,20 +275,7 @@ where
 
 async fn activity_body(db: &Snapshot, filter: &Filter, page: PageRequest) -> Result<ActivityListBody, AppError> {
     let page = audit::list(db, filter, page, audit::Total::Count).await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(|item| ActivityBody {
-            transaction: TransactionBody {
-                id: item.transaction_id,
-                issued_at: audit::format_instant(item.issued_at),
-                user: item.user.map(UserBody::from),
-            },
-            verb: item.verb,
-            object_type: item.object_type,
-            object_id: item.object_id,
-        })
-        .collect();
+    let items = page.items.into_iter().map(ActivityBody::from).collect();
     Ok(ActivityListBody {
         items,
         total: page.total.unwrap_or_default(),
