@@ -1,5 +1,5 @@
 //! Serving a router over TCP with the connection limits axum's `serve` does not offer: a
-//! header-read timeout (hyper's), an idle timeout on the socket itself (`tokio-io-timeout`), and a
+//! header-read timeout (hyper's), an idle timeout on the socket itself ([`IdleTimeout`]), and a
 //! graceful shutdown on SIGTERM or SIGINT that lets in-flight requests finish and tells live feeds
 //! and WebSockets to end ([`Drain`]), up to a bound; connections that upgrade to WebSocket;
 //! and JSON bodies for the answers hyper writes by itself to requests it cannot parse.
@@ -18,7 +18,6 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
-use tokio_io_timeout::TimeoutStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 use tower::ServiceExt;
@@ -86,9 +85,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let mut stream = TimeoutStream::new(stream);
-        stream.set_read_timeout(Some(limits.idle_timeout));
-        stream.set_write_timeout(Some(limits.idle_timeout));
+        let stream = IdleTimeout::new(stream, limits.idle_timeout);
         let router = router.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(client));
@@ -149,6 +146,82 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => tracing::info!("SIGINT received"),
         () = terminate => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// A connection that fails once no byte has moved either way for `timeout`: a client that stops
+/// reading its response, or stalls half-way through a body. Either direction's progress counts,
+/// so a long response the client only reads (an event stream) or a WebSocket that only receives
+/// stays open, while hyper's pending read of the next request does not keep a dead peer's
+/// connection alive.
+struct IdleTimeout<S> {
+    inner: S,
+    timeout: Duration,
+    last_progress: tokio::time::Instant,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<S> IdleTimeout<S> {
+    fn new(inner: S, timeout: Duration) -> Self {
+        let now = tokio::time::Instant::now();
+        IdleTimeout { inner, timeout, last_progress: now, timer: Box::pin(tokio::time::sleep_until(now + timeout)) }
+    }
+
+    fn progressed(&mut self) {
+        self.last_progress = tokio::time::Instant::now();
+    }
+
+    /// After the inner stream said pending: an error once the connection has been idle for the
+    /// timeout, else pending with the timer set to wake this task when it would be.
+    fn poll_idle<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        let deadline = self.last_progress + self.timeout;
+        if self.timer.deadline() != deadline {
+            self.timer.as_mut().reset(deadline);
+        }
+        match self.timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "connection idle"))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for IdleTimeout<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(result) => {
+                if buf.filled().len() > before {
+                    self.progressed();
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => self.poll_idle(cx),
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for IdleTimeout<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write(cx, buf) {
+            Poll::Ready(result) => {
+                if result.as_ref().is_ok_and(|written| *written > 0) {
+                    self.progressed();
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => self.poll_idle(cx),
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match Pin::new(&mut self.inner).poll_flush(cx) {
+            Poll::Pending => self.poll_idle(cx),
+            ready => ready,
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 

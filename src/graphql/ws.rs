@@ -11,8 +11,9 @@
 //! - **Only subscriptions**: queries go to `POST /graphql`. The limits of any operation apply
 //!   (size, nesting, coercion, its price), and subscriptions are bounded per connection and per
 //!   token ([`super::subscription`]).
-//! - **Liveness**: a WebSocket ping every [`PING_EVERY`]; the connection's idle timeout closes a
-//!   peer that answers nothing.
+//! - **Liveness**: a WebSocket ping every [`PING_EVERY`] (or half the connection's idle timeout,
+//!   if shorter); a peer from which nothing (not even a pong) came for the idle timeout is gone,
+//!   and its socket is closed with 1001.
 //! - **A slow consumer** whose socket takes a message for longer than [`SEND_TIMEOUT`] is closed
 //!   with 1013 ("try again later"), so it resumes from its last cursor: nothing is dropped
 //!   silently, and the server holds nothing for it meanwhile.
@@ -39,7 +40,7 @@ use crate::state::AppState;
 
 /// How long a client has to send `connection_init` after the upgrade.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often the server pings.
+/// How often the server pings, at most.
 pub const PING_EVERY: Duration = Duration::from_secs(15);
 /// Longest a message may wait for the client's socket to take it.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -156,7 +157,10 @@ async fn serve(state: AppState, protocol: Protocols, mut socket: WebSocket) {
         Box::pin(GraphqlSocket::new(subscriptions, from_client, protocol).on_connection_init(on_init));
 
     let start = tokio::time::Instant::now();
-    let mut ping = tokio::time::interval_at(start + PING_EVERY, PING_EVERY);
+    let silence_allowed = state.limits.idle_timeout;
+    let ping_every = PING_EVERY.min(silence_allowed / 2);
+    let mut ping = tokio::time::interval_at(start + ping_every, ping_every);
+    let mut last_heard = start;
     let recheck_every = state.limits.live_token_recheck;
     let mut recheck = tokio::time::interval_at(start + recheck_every, recheck_every);
     let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
@@ -168,20 +172,18 @@ async fn serve(state: AppState, protocol: Protocols, mut socket: WebSocket) {
 
     let (code, reason): (u16, String) = loop {
         tokio::select! {
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    if to_protocol.send(text.as_bytes().to_vec()).await.is_err() {
-                        break (close::INTERNAL, "the protocol handler stopped".into());
-                    }
+            incoming = socket.recv() => {
+                last_heard = tokio::time::Instant::now();
+                let message = match incoming {
+                    Some(Ok(Message::Text(text))) => text.as_bytes().to_vec(),
+                    Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => break (0, String::new()),
+                };
+                if to_protocol.send(message).await.is_err() {
+                    break (close::INTERNAL, "the protocol handler stopped".into());
                 }
-                Some(Ok(Message::Binary(bytes))) => {
-                    if to_protocol.send(bytes.to_vec()).await.is_err() {
-                        break (close::INTERNAL, "the protocol handler stopped".into());
-                    }
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_)) | Err(_)) | None => break (0, String::new()),
-            },
+            }
             outgoing = protocol_out.next() => match outgoing {
                 Some(WsMessage::Text(text)) => {
                     if !send(&mut socket, Message::Text(text.into())).await {
@@ -195,6 +197,9 @@ async fn serve(state: AppState, protocol: Protocols, mut socket: WebSocket) {
                 },
             },
             _ = ping.tick() => {
+                if last_heard.elapsed() >= silence_allowed {
+                    break (close::GOING_AWAY, "no answer to pings".into());
+                }
                 if !send(&mut socket, Message::Ping(Default::default())).await {
                     break (close::TRY_AGAIN_LATER, "slow consumer: resume from the last cursor".into());
                 }

@@ -29,7 +29,8 @@ use crate::live::Transport;
 use crate::state::AppState;
 use crate::telemetry;
 
-/// How often a quiet stream sends a comment.
+/// How often a quiet stream sends a comment (more often when the connection's idle timeout is
+/// shorter than twice this, so a quiet stream is never idle).
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// `GET /api/activity/stream`
@@ -62,7 +63,8 @@ pub(super) async fn stream(
             let _ = &admitted;
             Ok::<_, Infallible>(event)
         });
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT)).into_response())
+    let heartbeat = HEARTBEAT.min(state.limits.idle_timeout / 2);
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(heartbeat)).into_response())
 }
 
 /// The scope and the position to start after, or every bad parameter.

@@ -287,3 +287,14 @@ async fn a_row_committed_after_a_larger_id_is_delivered_once_in_order() {
     assert_eq!(ids(&[resumed.next().await]), [20]);
     assert!(resumed.next_within(Duration::from_millis(1500)).await.is_none(), "each once");
 }
+
+#[tokio::test]
+async fn a_quiet_stream_outlives_the_idle_timeout_on_its_heartbeats() {
+    let limits = Limits { idle_timeout: Duration::from_secs(1), ..Limits::default() };
+    let app = TestApp::spawn_with(limits).await;
+    users(&app).await;
+    let mut stream = EventStream::open(&app, "", None).await;
+    assert!(!stream.ends_within(Duration::from_secs(3)).await, "heartbeats keep a quiet stream open");
+    write(app.db(), 1, Some(BOB), "create", "Tag").await;
+    assert_eq!(ids(&[stream.next().await]), [1]);
+}

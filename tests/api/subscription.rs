@@ -348,3 +348,14 @@ async fn terminated_database_connections_mid_feed_lose_nothing() {
     }
     assert_eq!(received, (1..=20).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn a_peer_that_answers_no_ping_is_closed_and_one_that_does_stays() {
+    let limits = Limits { idle_timeout: Duration::from_secs(1), ..Limits::default() };
+    let app = TestApp::spawn_with(limits).await;
+    let mut answering = Socket::admitted(&app.address, &app.token).await;
+    let mut silent = Socket::admitted(&app.address, &app.token).await;
+    // The client answers pings only while it reads.
+    assert_eq!(answering.close_code(Duration::from_secs(3)).await, None, "pongs keep it open");
+    assert_eq!(silent.close_code(PATIENCE).await, Some(1001), "no pong for the idle timeout");
+}
