@@ -1,5 +1,5 @@
-//! What the rollup triggers cost the systems that write the log: inserts per second with the
-//! triggers and without them, measured in one run, alternating, on a scratch database
+//! What the gateway's triggers (the rollups', and the live feed's on PostgreSQL) cost the systems
+//! that write the log: inserts per second with the triggers and without them, measured in one run, alternating, on a scratch database
 //! (BENCHMARKS.md, "Write cost").
 //!
 //! `cargo bench --bench writes -- [--database-url URL] [--quick]`. With a PostgreSQL URL the bench
@@ -215,12 +215,18 @@ async fn write_batch(db: &DatabaseConnection, next_id: &AtomicI64, scattered: bo
     ACTIVITIES as u64
 }
 
+/// Every trigger the gateway puts on the log, on or off: the rollups' and, on PostgreSQL, the live
+/// feed's (off, the log is a bare table).
 async fn set_triggers(db: &DatabaseConnection, backend: DbBackend, on: bool) {
     let statements = if on { audit_rollup::create_triggers(backend) } else { audit_rollup::drop_triggers(backend) };
     for statement in
         audit_rollup::drop_triggers(backend).into_iter().chain(on.then_some(statements).into_iter().flatten())
     {
         exec(db, &statement).await;
+    }
+    if backend == DbBackend::Postgres {
+        let state = if on { "ENABLE" } else { "DISABLE" };
+        exec(db, &format!("ALTER TABLE activity {state} TRIGGER audit_gateway_activity_feed")).await;
     }
 }
 

@@ -238,7 +238,7 @@ impl AppError {
                     .iter()
                     .map(|e| {
                         let mut entry = json!({
-                            "loc": ["query", name(e.field)],
+                            "loc": [e.field.rest_location(), name(e.field)],
                             "msg": e.msg,
                             "type": e.kind,
                         });

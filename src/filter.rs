@@ -42,6 +42,8 @@ pub enum Field {
     /// The chart's buckets, and the day weeks start on.
     Interval,
     WeekStartsOn,
+    /// The event stream's `Last-Event-ID` header (where a reconnecting client resumes).
+    LastEventId,
 }
 
 impl Field {
@@ -68,7 +70,13 @@ impl Field {
             Field::Format => ("format", "format"),
             Field::Interval => ("interval", "interval"),
             Field::WeekStartsOn => ("week_starts_on", "weekStartsOn"),
+            Field::LastEventId => ("last-event-id", "lastEventId"),
         }
+    }
+
+    /// Where a REST request carries the field, as pydantic's `loc` names it: `query`, or `header`.
+    pub fn rest_location(self) -> &'static str {
+        if self == Field::LastEventId { "header" } else { "query" }
     }
 
     /// The name REST's query string gives the field (`start_date`).

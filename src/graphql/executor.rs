@@ -106,9 +106,8 @@ impl Executor {
         let document = parse(&request.query)?;
         let operation_name = request.operation_name.as_deref();
         if limits::operation_type(&document, operation_name) != Some(OperationType::Subscription) {
-            return Err(ServerError::new(
+            return Err(limits::wrong_request(
                 "only subscriptions are served over WebSocket; send queries to POST /graphql",
-                None,
             ));
         }
         coercion::check_document(&self.registry, &document, &request.variables)?;
@@ -132,9 +131,8 @@ impl Executor {
             None => parse(&request.query)?,
         };
         if limits::operation_type(&document, request.operation_name.as_deref()) == Some(OperationType::Subscription) {
-            return Err(ServerError::new(
+            return Err(limits::wrong_request(
                 "subscriptions are served over WebSocket at /graphql (graphql-transport-ws or graphql-ws)",
-                None,
             ));
         }
         coercion::check_document(&self.registry, &document, &request.variables)?;

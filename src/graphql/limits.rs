@@ -99,11 +99,16 @@ pub(super) async fn charge(
 }
 
 fn refusal(limit: &str, message: String) -> ServerError {
+    let mut error = wrong_request(message);
+    error.extensions.get_or_insert_with(Default::default).set("limit", limit);
+    error
+}
+
+/// A request the client must change before it can run (`BAD_USER_INPUT`), refused before it runs.
+pub(super) fn wrong_request(message: impl Into<String>) -> ServerError {
     let mut error = ServerError::new(message, None);
     error.source = Some(Arc::new(Raised { kind: ErrorKind::InvalidInput, broken_connection: false }));
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    extensions.set("code", ErrorKind::InvalidInput.code());
-    extensions.set("limit", limit);
+    error.extensions.get_or_insert_with(Default::default).set("code", ErrorKind::InvalidInput.code());
     error
 }
 

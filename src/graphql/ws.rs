@@ -29,7 +29,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response as HttpResponse;
 use futures_util::stream::BoxStream;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use sea_orm::DatabaseConnection;
 
 use super::{Executor, Session};
@@ -178,7 +178,13 @@ async fn serve(state: AppState, protocol: Protocols, mut socket: WebSocket) {
                     Some(Ok(Message::Text(text))) => text.as_bytes().to_vec(),
                     Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => break (0, String::new()),
+                    // The closing handshake: the WebSocket library queued the answer to the
+                    // client's close frame; it goes out when the socket is flushed.
+                    Some(Ok(Message::Close(_))) => {
+                        let _ = tokio::time::timeout(SEND_TIMEOUT, socket.flush()).await;
+                        break (0, String::new());
+                    }
+                    Some(Err(_)) | None => break (0, String::new()),
                 };
                 if to_protocol.send(message).await.is_err() {
                     break (close::INTERNAL, "the protocol handler stopped".into());

@@ -2,7 +2,7 @@
 //! (`activityEvents`, [`crate::graphql::ws`]) and the server-sent events of
 //! `GET /api/activity/stream` ([`crate::rest`]).
 //!
-//! One reader task per gateway ([`Hub`]) reads the new rows in feed order
+//! One reader task per gateway ([`Hub`]), running while anyone follows, reads the new rows in feed order
 //! ([`crate::audit::feed`]) and hands each batch to every follower at once; it wakes on
 //! PostgreSQL's `NOTIFY audit_gateway_activity` and, in any case, every [`POLL`] (SQLite, a hot
 //! standby, a lost listener connection, or rows waiting for an older transaction to finish). The
@@ -18,7 +18,7 @@
 //! they follow.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use futures_util::Stream;
@@ -67,8 +67,9 @@ pub struct Hub(Arc<Shared>);
 struct Shared {
     db: DatabaseConnection,
     batches: broadcast::Sender<Arc<Batch>>,
-    /// Started by the first follower: a gateway nobody follows reads nothing.
-    reader: OnceLock<()>,
+    /// Whether the reader task runs: started by a follower, it stops when none is left, so a
+    /// gateway nobody follows reads nothing and holds no listening connection.
+    reader_running: Mutex<bool>,
     followers_by_token: Mutex<HashMap<i64, usize>>,
     /// Wakes the reader (a follower starting). The reader holds it without holding the hub.
     wake: Arc<Notify>,
@@ -117,7 +118,7 @@ impl Hub {
         Hub(Arc::new(Shared {
             db,
             batches,
-            reader: OnceLock::new(),
+            reader_running: Mutex::new(false),
             followers_by_token: Mutex::default(),
             wake: Arc::default(),
         }))
@@ -164,19 +165,31 @@ impl Hub {
     }
 
     fn start_reader(&self) {
-        self.0.reader.get_or_init(|| {
+        let mut running = self.0.reader_running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !*running {
+            *running = true;
             tokio::spawn(read_new_rows(Arc::downgrade(&self.0), self.0.wake.clone()));
-        });
+        }
+        drop(running);
         self.0.wake.notify_one();
     }
 }
 
-/// The reader task: reads the rows after its position whenever woken, while the hub exists.
+/// The reader task: reads the rows after its position whenever woken, while anyone follows.
 async fn read_new_rows(shared: Weak<Shared>, wake: Arc<Notify>) {
     let mut position: Option<FeedPosition> = None;
     let mut listener = Listener::default();
     loop {
         let Some(hub) = shared.upgrade() else { return };
+        if hub.batches.receiver_count() == 0 {
+            // A follower subscribes before it starts the reader, so one that comes now either is
+            // counted here or finds the reader stopped and starts another.
+            let mut running = hub.reader_running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if hub.batches.receiver_count() == 0 {
+                *running = false;
+                return;
+            }
+        }
         if hub.db.get_database_backend() == DbBackend::Postgres {
             listener.ensure(&hub.db).await;
         }
@@ -196,13 +209,9 @@ async fn read_new_rows(shared: Weak<Shared>, wake: Arc<Notify>) {
     }
 }
 
-/// Sends every row after `position` to the followers, batch by batch. With nobody following it
-/// only notes where the log stands.
+/// Sends every row after `position` (where the log stood when the reader started, at first) to
+/// the followers, batch by batch.
 async fn read_batches(hub: &Shared, position: &mut Option<FeedPosition>) -> Result<(), DbErr> {
-    if hub.batches.receiver_count() == 0 {
-        *position = Some(feed::head(&hub.db).await?);
-        return Ok(());
-    }
     let mut after = match *position {
         Some(after) => after,
         None => feed::head(&hub.db).await?,

@@ -76,10 +76,7 @@ fn stream_request(
     let mut errors = Errors::default();
     let after = match last_event_id {
         // A reconnecting EventSource repeats the URL it first opened: its last event wins.
-        Some(id) => errors.take(
-            FeedPosition::parse(id, Field::After)
-                .map_err(|_| FieldError::rule(Field::After, "Last-Event-ID is not a cursor of the activity feed")),
-        ),
+        Some(id) => errors.take(FeedPosition::parse(id, Field::LastEventId)),
         None => optional(&mut errors, params, "after", |text| FeedPosition::parse(text, Field::After)),
     };
     let (filter, ()) = both_parsed(filter, errors.finish())?;

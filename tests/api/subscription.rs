@@ -228,9 +228,11 @@ async fn a_connection_holds_ten_subscriptions_and_queries_go_to_http() {
     socket.send(json!({ "id": "q", "type": "subscribe", "payload": { "query": "{ activity { total } }" } })).await;
     let message = socket.next().await;
     assert!(message.to_string().contains("POST /graphql"), "{message}");
+    assert_eq!(message["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{message}");
 
     let (status, body) = app.graphql("subscription { activityEvents { cursor } }", json!({})).await;
     assert!(body["errors"][0]["message"].as_str().expect("message").contains("WebSocket"), "{status} {body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{status} {body}");
 }
 
 #[tokio::test]
@@ -358,4 +360,27 @@ async fn a_peer_that_answers_no_ping_is_closed_and_one_that_does_stays() {
     // The client answers pings only while it reads.
     assert_eq!(answering.close_code(Duration::from_secs(3)).await, None, "pongs keep it open");
     assert_eq!(silent.close_code(PATIENCE).await, Some(1001), "no pong for the idle timeout");
+}
+
+#[tokio::test]
+async fn a_clients_close_is_answered_with_its_code() {
+    let app = TestApp::spawn().await;
+    let mut socket = Socket::admitted(&app.address, &app.token).await;
+    let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+        code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Normal,
+        reason: "done".into(),
+    };
+    socket.stream.close(Some(frame)).await.expect("close");
+    // tungstenite reports the server's answering close frame, then the end.
+    let answered = tokio::time::timeout(PATIENCE, async {
+        while let Some(message) = socket.stream.next().await {
+            if let Ok(Message::Close(frame)) = message {
+                return frame.map(|frame| u16::from(frame.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("answered in time");
+    assert_eq!(answered, Some(1000));
 }
