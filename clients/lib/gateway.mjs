@@ -42,7 +42,9 @@ async function waitForBinary() {
 
 /**
  * @param {{ extraArgs?: string[] }} [options] extra arguments after `demo --bind …`
- * @returns {Promise<{ url: string, origin: string, port: number, token: string, stop(): Promise<void> }>}
+ * @returns {Promise<{ url: string, origin: string, port: number, token: string, dir: string,
+ *   databaseUrl: string, stop(): Promise<void> }>} `dir` is the working directory (the demo's
+ *   database is there) and `databaseUrl` the URL the demo printed, relative to `dir`.
  */
 export async function startGateway({ extraArgs = [] } = {}) {
   await waitForBinary();
@@ -92,6 +94,10 @@ export async function startGateway({ extraArgs = [] } = {}) {
     origin,
     port,
     token,
+    dir,
+    // The demo prints `… up to now (sqlite://audit-demo.db?mode=rwc)`: the CLI's other commands
+    // (`seed`, `token`) reach the same file with it from `dir`.
+    databaseUrl: stdout.match(/\((sqlite:\/\/[^)\s]+)\)/)?.[1] ?? 'sqlite://audit-demo.db?mode=rwc',
     logs: () => ({ stdout, stderr }),
     async stop() {
       if (!hasExited) child.kill('SIGTERM');
