@@ -1,10 +1,12 @@
 // Accessibility: axe-core finds no serious or critical violation on the sign-in view, the
-// dashboard at 1440 px and 375 px, in dark mode and with a banner; and the page works from the
-// keyboard, from typing the token to paging the log.
+// dashboard at 1440 px and 375 px, in dark mode, with a banner and with Live rows; and the page
+// works from the keyboard, from typing the token to paging the log. The Live toggle sits in the
+// log's header, after the chart: the tab stops before Timeframe are unchanged.
 
 import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from '@playwright/test';
 import { expect, test, type AuditPage } from './support/fixtures';
+import { appendActivities } from './support/gateway';
 
 /**
  * axe's default run: every rule enabled by default, which is all of its wcag2a and wcag2aa rules
@@ -114,4 +116,15 @@ test('keyboard: type the token, Enter, Tab to Timeframe and change it, Tab to Ne
   await expect(audit.previous).toBeFocused();
   const { call: previous } = await audit.logPage(() => page.keyboard.press('Space'));
   expect(typeof previous.variables.before).toBe('string');
+});
+
+test('axe: the log with Live on and new rows (light and dark)', async ({ audit, page, gateway }) => {
+  await signedIn(audit);
+  await page.getByRole('button', { name: 'Live', exact: true }).click();
+  await expect(page.locator('.live-status')).toHaveText('Live');
+  await appendActivities(gateway, 2, 301);
+  await expect(audit.logTable.locator('tbody tr.log-row-new')).toHaveCount(2, { timeout: 5000 });
+  await expectNoSeriousViolations(page, 'dashboard with Live rows');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expectNoSeriousViolations(page, 'dashboard with Live rows, dark');
 });

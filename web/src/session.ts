@@ -75,6 +75,11 @@ export class AuditSession {
     return this.state;
   }
 
+  /** The filter last sent (or being sent): the controls may show a newer one, still settling. */
+  get committedFilter(): Filter {
+    return this.committed;
+  }
+
   start(): void {
     window.addEventListener('popstate', this.onPopState);
     this.loadDashboard(this.committed);

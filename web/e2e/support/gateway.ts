@@ -2,7 +2,9 @@
 // - `startDemo()`: `audit-gateway demo` (a seeded SQLite year up to now) in a fresh temp dir;
 // - `startPostgres()`: a fresh PostgreSQL database behind a TCP proxy that a test can close and
 //   reopen (the database "stopping under the page"), migrated, seeded and served.
-// Each hands back the page's origin, an Admin token and stop(). Nothing here is a test.
+// Each hands back the page's origin, an Admin token, its database URL and stop();
+// `appendActivities()` writes rows into that database while the page is open (`seed`).
+// Nothing here is a test.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -29,6 +31,8 @@ export interface Gateway {
   port: number;
   /** An Admin's token. */
   token: string;
+  /** The database it serves, for the CLI's commands (`seed`). */
+  databaseUrl: string;
   /** The gateway's output so far (for failure messages). */
   logs: () => string;
   stop: () => Promise<void>;
@@ -164,6 +168,8 @@ export async function startDemo(): Promise<Gateway> {
     origin,
     port,
     token: tokenOf() ?? '',
+    // The demo's own file in its working directory (`audit-demo.db`), named absolutely.
+    databaseUrl: `sqlite://${path.join(dir, 'audit-demo.db')}?mode=rwc`,
     logs: () => child.output,
     async stop() {
       await child.stop();
@@ -283,6 +289,7 @@ export async function startPostgres(): Promise<PostgresGateway> {
       origin,
       port,
       token,
+      databaseUrl: url,
       memberToken,
       logs: () => serving.output,
       cutDatabase: () => proxy.cut(),
@@ -292,6 +299,25 @@ export async function startPostgres(): Promise<PostgresGateway> {
   } catch (error) {
     await cleanup().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Writes `actions` new activities, dated today, of one new user into the gateway's database with
+ * `audit-gateway seed` (which appends after the rows already there): writes that arrive while
+ * the page is open. Prints the seed's report.
+ */
+export async function appendActivities(gateway: Gateway, actions: number, seed: number): Promise<string> {
+  const args = ['seed', '--database-url', gateway.databaseUrl, '--users', '1', '--actions', String(actions), '--days', '1', '--seed', String(seed)];
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run(args, os.tmpdir());
+    } catch (error) {
+      // Against a serving SQLite gateway, about one seed in fifteen fails at once with
+      // "(code: 5) database is locked" and writes nothing: try again, a few times.
+      if (attempt >= 4 || !String(error).includes('database is locked')) throw error;
+      await sleep(200 * attempt);
+    }
   }
 }
 

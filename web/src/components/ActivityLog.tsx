@@ -1,15 +1,17 @@
 // The activity log: one cursor page of the filter's actions, newest first, with its total,
-// Previous/Next and the page size. Paging asks for the log alone (session.ts).
+// Previous/Next and the page size. Paging asks for the log alone (session.ts). With Live on,
+// the rows written since (src/lib/live.ts) come above the first page, marked new.
 
-import type { LogPageFragment } from '../generated/graphql';
+import type { LogPageFragment, LogRowFragment } from '../generated/graphql';
 import { formatActions, formatTime } from '../lib/format';
+import type { LiveStatus } from '../lib/live';
 import type { PageRequest } from '../lib/variables';
 import { PAGE_SIZES, type PageSize } from '../session';
-
-type Edge = LogPageFragment['edges'][number];
+import type { Live } from './useLiveFeed';
 
 interface Props {
   log: LogPageFragment | null;
+  live: Live;
   timeZone: string;
   pageSize: PageSize;
   loading: boolean;
@@ -18,7 +20,7 @@ interface Props {
   onSelectUser: (id: string) => void;
 }
 
-function UserCell({ user, onSelect }: { user: Edge['node']['transaction']['user']; onSelect: (id: string) => void }) {
+function UserCell({ user, onSelect }: { user: LogRowFragment['transaction']['user']; onSelect: (id: string) => void }) {
   if (user === null) return <span class="muted">deleted user</span>;
   return (
     <>
@@ -47,16 +49,77 @@ function TimeCell({ iso, timeZone }: { iso: string; timeZone: string }) {
   );
 }
 
-export function ActivityLog({ log, timeZone, pageSize, loading, onPage, onPageSize, onSelectUser }: Props) {
+function Row({ node, timeZone, fresh, onSelectUser }: { node: LogRowFragment; timeZone: string; fresh: boolean; onSelectUser: (id: string) => void }) {
+  return (
+    <tr class={fresh ? 'log-row-new' : undefined}>
+      <td class="log-time">
+        <TimeCell iso={node.transaction.issuedAt} timeZone={timeZone} />
+        {fresh && (
+          <>
+            {' '}
+            <span class="badge badge-new">new</span>
+          </>
+        )}
+      </td>
+      <td>
+        <UserCell user={node.transaction.user} onSelect={onSelectUser} />
+      </td>
+      <td>{node.verb}</td>
+      <td>{node.objectType}</td>
+      <td class="mono">{node.objectId ?? '—'}</td>
+    </tr>
+  );
+}
+
+function statusText(status: LiveStatus): string {
+  switch (status.kind) {
+    case 'off':
+      return '';
+    case 'connecting':
+      return 'Connecting…';
+    case 'live':
+      return 'Live';
+    case 'reconnecting':
+      return `Reconnecting (${status.reason})…`;
+    case 'stopped':
+      return `Stopped. ${status.message}`;
+  }
+}
+
+/** The Live toggle, its status, and how many rows arrived ("N new", announced politely). */
+function LiveControls({ live }: { live: Live }) {
+  const shown = live.rows.length < live.received ? ` (the newest ${String(live.rows.length)} shown)` : '';
+  return (
+    <div class="live-controls">
+      <button type="button" class="live-toggle" aria-pressed={live.pressed} onClick={live.toggle}>
+        Live
+      </button>
+      {/* Polite, but not role="status": the header's "Loading…" is the page's one status. */}
+      <p class={`live-status live-${live.status.kind}`} aria-live="polite">
+        {statusText(live.status)}
+      </p>
+      <p class="live-count" aria-live="polite">
+        {live.received > 0 ? `${live.received.toLocaleString('en-US')} new${shown}` : ''}
+      </p>
+    </div>
+  );
+}
+
+export function ActivityLog({ log, live, timeZone, pageSize, loading, onPage, onPageSize, onSelectUser }: Props) {
   const edges = log?.edges ?? [];
   const info = log?.pageInfo;
   const previous = info?.hasPreviousPage === true && info.startCursor !== null ? info.startCursor : null;
   const next = info?.hasNextPage === true && info.endCursor !== null ? info.endCursor : null;
+  // New rows belong above the newest page only. One the page already holds (written while the
+  // dashboard request that drew it was on its way) is shown once, as the page's.
+  const pageIds = new Set(edges.map(({ node }) => node.id));
+  const liveRows = log !== null && previous === null ? live.rows.filter(({ node }) => !pageIds.has(node.id)) : [];
 
   return (
     <section class="panel log-panel">
       <div class="panel-head">
         <h2 id="log-title">Activity log</h2>
+        <LiveControls live={live} />
         <p class="log-total" aria-live="polite">{log === null ? '' : formatActions(log.totalCount)}</p>
       </div>
       {/* Above the table, so the keyboard reaches it without passing every row. */}
@@ -113,20 +176,13 @@ export function ActivityLog({ log, timeZone, pageSize, loading, onPage, onPageSi
             </tr>
           </thead>
           <tbody>
-            {edges.map(({ node }) => (
-              <tr key={node.id}>
-                <td class="log-time">
-                  <TimeCell iso={node.transaction.issuedAt} timeZone={timeZone} />
-                </td>
-                <td>
-                  <UserCell user={node.transaction.user} onSelect={onSelectUser} />
-                </td>
-                <td>{node.verb}</td>
-                <td>{node.objectType}</td>
-                <td class="mono">{node.objectId ?? '—'}</td>
-              </tr>
+            {liveRows.map(({ node }) => (
+              <Row key={`live-${node.id}`} node={node} timeZone={timeZone} fresh onSelectUser={onSelectUser} />
             ))}
-            {log !== null && edges.length === 0 && (
+            {edges.map(({ node }) => (
+              <Row key={node.id} node={node} timeZone={timeZone} fresh={false} onSelectUser={onSelectUser} />
+            ))}
+            {log !== null && edges.length === 0 && liveRows.length === 0 && (
               <tr>
                 <td colSpan={5} class="empty">
                   No actions in this window

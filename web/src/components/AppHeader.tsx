@@ -25,7 +25,7 @@ export function AppHeader({ loading, exporting, onExport, onSignOut }: Props) {
       <p class="status" role="status">
         {loading ? 'Loading…' : ''}
       </p>
-      {/* The tools: "Export CSV" now, "Live" to come. */}
+      {/* The tools: "Export CSV" (the log's "Live" toggle is in its own header, by the rows it adds). */}
       <div class="toolbar-slot" data-slot="toolbar">
         <button type="button" onClick={onExport} disabled={exporting} aria-busy={exporting}>
           {exporting ? 'Exporting…' : 'Export CSV'}

@@ -1,5 +1,7 @@
 // The signed-in page: header, filters, banner, cards, chart and log, all driven by one
-// AuditSession (src/session.ts), which makes the requests.
+// AuditSession (src/session.ts), which makes the requests. The log's Live mode follows the
+// committed filter's scope (useLiveFeed); the cards and the chart are not live: they refresh
+// with the dashboard request of the next filter change.
 
 import { useEffect, useState } from 'preact/hooks';
 import { RequestProblem } from '../lib/api';
@@ -14,6 +16,7 @@ import { AppHeader } from './AppHeader';
 import { Banner } from './Banner';
 import { FilterBar } from './FilterBar';
 import { SummaryCards } from './SummaryCards';
+import { useLiveFeed } from './useLiveFeed';
 
 interface Props {
   token: string;
@@ -42,6 +45,7 @@ export function AuditPage({ token, onSignOut, onAuthProblem }: Props) {
   }, [session]);
 
   const state = view ?? session.current;
+  const live = useLiveFeed(token, session.committedFilter);
   const { filter, shown } = state;
   const today = todayIn(filter.tz);
   const range = windowOf(filter, today);
@@ -101,6 +105,7 @@ export function AuditPage({ token, onSignOut, onAuthProblem }: Props) {
         />
         <ActivityLog
           log={shown?.log ?? null}
+          live={live}
           timeZone={shown?.filter.tz ?? filter.tz}
           pageSize={state.pageSize}
           loading={state.loading}

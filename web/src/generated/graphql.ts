@@ -74,7 +74,17 @@ export type DashboardQueryVariables = Exact<{
 
 export type DashboardQuery = { activityInsights: { uniqueActors: number, totalActions: number, topActor: { id: string, name: string, userName: string, email: string, actionCount: number } | null, topEntityType: { objectType: string, count: number } | null, chart: Array<{ start: string, end: string, firstDay: string, lastDay: string, userCount: number, systemCount: number }> }, activityFacets: { users: Array<{ userId: string, count: number, user: { id: string, name: string, userName: string, email: string, isInternal: boolean } | null }>, actions: Array<{ value: string, count: number }>, objectTypes: Array<{ value: string, count: number }> }, activityConnection: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, verb: string, objectType: string, objectId: string | null, transaction: { id: string, issuedAt: string, user: { id: string, name: string, userName: string, email: string, isInternal: boolean } | null } } }> } };
 
+export type ActivityEventsSubscriptionVariables = Exact<{
+  filter?: ActivityFilter | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type ActivityEventsSubscription = { activityEvents: { cursor: string, node: { id: string, verb: string, objectType: string, objectId: string | null, transaction: { id: string, issuedAt: string, user: { id: string, name: string, userName: string, email: string, isInternal: boolean } | null } } } };
+
 export type LogPageFragment = { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, verb: string, objectType: string, objectId: string | null, transaction: { id: string, issuedAt: string, user: { id: string, name: string, userName: string, email: string, isInternal: boolean } | null } } }> };
+
+export type LogRowFragment = { id: string, verb: string, objectType: string, objectId: string | null, transaction: { id: string, issuedAt: string, user: { id: string, name: string, userName: string, email: string, isInternal: boolean } | null } };
 
 export type ActivityLogPageQueryVariables = Exact<{
   filter: ActivityFilter;
@@ -105,6 +115,25 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const LogRowFragmentDoc = new TypedDocumentString(`
+    fragment LogRow on Activity {
+  id
+  verb
+  objectType
+  objectId
+  transaction {
+    id
+    issuedAt
+    user {
+      id
+      name
+      userName
+      email
+      isInternal
+    }
+  }
+}
+    `, {"fragmentName":"LogRow"}) as unknown as TypedDocumentString<LogRowFragment, unknown>;
 export const LogPageFragmentDoc = new TypedDocumentString(`
     fragment LogPage on ActivityConnection {
   totalCount
@@ -117,25 +146,27 @@ export const LogPageFragmentDoc = new TypedDocumentString(`
   edges {
     cursor
     node {
-      id
-      verb
-      objectType
-      objectId
-      transaction {
-        id
-        issuedAt
-        user {
-          id
-          name
-          userName
-          email
-          isInternal
-        }
-      }
+      ...LogRow
     }
   }
 }
-    `, {"fragmentName":"LogPage"}) as unknown as TypedDocumentString<LogPageFragment, unknown>;
+    fragment LogRow on Activity {
+  id
+  verb
+  objectType
+  objectId
+  transaction {
+    id
+    issuedAt
+    user {
+      id
+      name
+      userName
+      email
+      isInternal
+    }
+  }
+}`, {"fragmentName":"LogPage"}) as unknown as TypedDocumentString<LogPageFragment, unknown>;
 export const DashboardDocument = new TypedDocumentString(`
     query Dashboard($filter: ActivityFilter!, $interval: ChartInterval!, $first: Int!) {
   activityInsights(filter: $filter) {
@@ -197,24 +228,53 @@ export const DashboardDocument = new TypedDocumentString(`
   edges {
     cursor
     node {
+      ...LogRow
+    }
+  }
+}
+fragment LogRow on Activity {
+  id
+  verb
+  objectType
+  objectId
+  transaction {
+    id
+    issuedAt
+    user {
       id
-      verb
-      objectType
-      objectId
-      transaction {
-        id
-        issuedAt
-        user {
-          id
-          name
-          userName
-          email
-          isInternal
-        }
-      }
+      name
+      userName
+      email
+      isInternal
     }
   }
 }`) as unknown as TypedDocumentString<DashboardQuery, DashboardQueryVariables>;
+export const ActivityEventsDocument = new TypedDocumentString(`
+    subscription ActivityEvents($filter: ActivityFilter, $after: String) {
+  activityEvents(filter: $filter, after: $after) {
+    cursor
+    node {
+      ...LogRow
+    }
+  }
+}
+    fragment LogRow on Activity {
+  id
+  verb
+  objectType
+  objectId
+  transaction {
+    id
+    issuedAt
+    user {
+      id
+      name
+      userName
+      email
+      isInternal
+    }
+  }
+}`) as unknown as TypedDocumentString<ActivityEventsSubscription, ActivityEventsSubscriptionVariables>;
 export const ActivityLogPageDocument = new TypedDocumentString(`
     query ActivityLogPage($filter: ActivityFilter!, $first: Int, $after: String, $last: Int, $before: String) {
   activityConnection(
@@ -238,21 +298,24 @@ export const ActivityLogPageDocument = new TypedDocumentString(`
   edges {
     cursor
     node {
+      ...LogRow
+    }
+  }
+}
+fragment LogRow on Activity {
+  id
+  verb
+  objectType
+  objectId
+  transaction {
+    id
+    issuedAt
+    user {
       id
-      verb
-      objectType
-      objectId
-      transaction {
-        id
-        issuedAt
-        user {
-          id
-          name
-          userName
-          email
-          isInternal
-        }
-      }
+      name
+      userName
+      email
+      isInternal
     }
   }
 }`) as unknown as TypedDocumentString<ActivityLogPageQuery, ActivityLogPageQueryVariables>;
