@@ -46,6 +46,9 @@ struct Args {
     /// `--compact-every-ms`); 0 leaves them pending, which shows the triggers' own cost.
     #[arg(long, default_value_t = 1_000)]
     fold_every_ms: u64,
+    /// Leaves the live feed's trigger off in both modes: the rollups' cost alone (PostgreSQL).
+    #[arg(long)]
+    without_feed: bool,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -82,7 +85,7 @@ async fn main() {
         let (mut with, mut without) = (Vec::new(), Vec::new());
         for _ in 0..args.rounds {
             for triggers in [false, true] {
-                set_triggers(&db, backend, triggers).await;
+                set_triggers(&db, backend, triggers, !args.without_feed).await;
                 // With the triggers, the gateway folds their deltas in meanwhile, as it does in
                 // production (every second by default).
                 let folding = (triggers && args.fold_every_ms > 0)
@@ -98,7 +101,7 @@ async fn main() {
                 };
             }
         }
-        set_triggers(&db, backend, true).await;
+        set_triggers(&db, backend, true, true).await;
         let (with, without) = (median(with), median(without));
         println!("| {shape} | {writers} | {without:.0} | {with:.0} | {:.2} |", with / without);
     }
@@ -217,7 +220,7 @@ async fn write_batch(db: &DatabaseConnection, next_id: &AtomicI64, scattered: bo
 
 /// Every trigger the gateway puts on the log, on or off: the rollups' and, on PostgreSQL, the live
 /// feed's (off, the log is a bare table).
-async fn set_triggers(db: &DatabaseConnection, backend: DbBackend, on: bool) {
+async fn set_triggers(db: &DatabaseConnection, backend: DbBackend, on: bool, feed: bool) {
     let statements = if on { audit_rollup::create_triggers(backend) } else { audit_rollup::drop_triggers(backend) };
     for statement in
         audit_rollup::drop_triggers(backend).into_iter().chain(on.then_some(statements).into_iter().flatten())
@@ -225,7 +228,7 @@ async fn set_triggers(db: &DatabaseConnection, backend: DbBackend, on: bool) {
         exec(db, &statement).await;
     }
     if backend == DbBackend::Postgres {
-        let state = if on { "ENABLE" } else { "DISABLE" };
+        let state = if on && feed { "ENABLE" } else { "DISABLE" };
         exec(db, &format!("ALTER TABLE activity {state} TRIGGER audit_gateway_activity_feed")).await;
     }
 }
