@@ -89,10 +89,6 @@ pub fn admits(filter: &Filter, item: &ActivityItem) -> bool {
 /// The oldest transaction still running, as a number comparable with `activity_feed.xid`.
 const WATERMARK: &str = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 
-/// Most `activity_feed` rows one read looks at (each one statement's run of ids): bounds the rows
-/// sorted when many small transactions wait.
-const RANGES_PER_READ: i64 = 1_000;
-
 /// The rows after `after`, up to `through` if given, in the filter's scope (all rows without
 /// one), oldest first, at most `limit`. Every row returned is final: nothing can later appear
 /// before the last one. One statement.
@@ -113,8 +109,11 @@ pub async fn read(
     let joins = " FROM activity a JOIN \"transaction\" t ON t.id = a.transaction_id \
                  LEFT JOIN users u ON u.id = t.user_id";
     if backend == DbBackend::Postgres {
-        // The runs of ids below the watermark after `after`, then each run's rows in id order (the
-        // primary key's), at most `limit` of each: no run is read further than the answer needs.
+        // The runs of ids below the watermark after `after`, in the primary key's order, and each
+        // run's rows in id order, at most `limit` of each: no run is read further than the answer
+        // needs, and PostgreSQL sorts only within a transaction's runs (an incremental sort on
+        // `xid`), stopping at `limit`. The runs are not limited by count: a filter that matches
+        // none of the rows of many runs must still look past them.
         sql.push("SELECT x.*, f.xid AS feed_xid FROM (SELECT xid, first_id, last_id FROM activity_feed WHERE xid < ")
             .push(WATERMARK)
             .push(" AND xid >= ")
@@ -128,7 +127,7 @@ pub async fn read(
             sql.push(" AND (xid < ").bind(through.xid).push(" OR (xid = ").bind(through.xid);
             sql.push(" AND first_id <= ").bind(through.id).push("))");
         }
-        sql.push(" ORDER BY xid, first_id LIMIT ").bind(RANGES_PER_READ).push(") f CROSS JOIN LATERAL (");
+        sql.push(" ORDER BY xid, first_id) f CROSS JOIN LATERAL (");
         sql.push(ITEM_COLUMNS).push(joins).push(" WHERE a.id BETWEEN f.first_id AND f.last_id");
         sql.push(" AND (f.xid > ").bind(after.xid).push(" OR a.id > ").bind(after.id).push(")");
         if let Some(through) = through {

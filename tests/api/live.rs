@@ -327,3 +327,26 @@ async fn draining_ends_open_streams_and_the_server_stops() {
         .expect("joined")
         .expect("served");
 }
+
+/// A filter that matches nothing in many insert statements' rows still finds the row after them.
+#[tokio::test]
+async fn a_filtered_replay_looks_past_many_statements_that_match_nothing() {
+    let app = TestApp::spawn().await;
+    users(&app).await;
+    add_transaction(app.db(), 1, "2026-06-12 10:00:00", Some(BOB)).await;
+    for _ in 0..1_200 {
+        app.db()
+            .execute_unprepared("INSERT INTO activity (verb, transaction_id, object_type) VALUES ('update', 1, 'Tag')")
+            .await
+            .expect("an activity");
+    }
+    app.db()
+        .execute_unprepared("INSERT INTO activity (verb, transaction_id, object_type) VALUES ('delete', 1, 'Tag')")
+        .await
+        .expect("the one in scope");
+    // The cursor before every row (docs/behaviour.md).
+    let mut stream = EventStream::open(&app, "actions=delete&after=ZjF8MHww", None).await;
+    let event = stream.next().await;
+    assert_eq!(event.data["verb"], "delete");
+    assert!(stream.next_within(Duration::from_millis(1000)).await.is_none());
+}
