@@ -49,6 +49,10 @@ struct Args {
     /// Leaves the live feed's trigger off in both modes: the rollups' cost alone (PostgreSQL).
     #[arg(long)]
     without_feed: bool,
+    /// As if a gateway listened to the live feed all along, so the feed's trigger notifies
+    /// (PostgreSQL; without it nobody listens and the trigger only records).
+    #[arg(long)]
+    listened: bool,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -65,6 +69,9 @@ async fn main() {
     let db = db::connect(&DbConfig::new(url.clone())).await.expect("connect to the scratch database");
     db::migrate(&db).await.expect("migrate the scratch database");
     let backend = db.get_database_backend();
+    if args.listened && backend == DbBackend::Postgres {
+        exec(&db, "INSERT INTO activity_feed_listened (until) VALUES (now() + interval '1 day')").await;
+    }
     for id in 1..=50 {
         let internal = if id % 10 == 0 { "TRUE" } else { "FALSE" };
         exec(

@@ -143,7 +143,7 @@ pub async fn list_using(
         let skip = page.offset();
         // Under a `users` filter PostgreSQL walks `ix_transaction_issued_at_id` backwards and stops
         // after the page, but SQLite's planner takes the users' index and sorts all their rows in
-        // the window: there the page is bounded first (BENCHMARKS.md has both).
+        // the window: there the page is bounded first (docs/scale.md, "Reading a window", has both).
         let bound_first = db.get_database_backend() == DbBackend::Sqlite && !filter.users.is_empty();
         let located = if fast && bound_first {
             Some(rollup::locate_page(db, filter, skip, page.size).await?)

@@ -113,7 +113,8 @@ fn authorization(payload: &serde_json::Value) -> HeaderMap {
     headers
 }
 
-/// The close code for a token that does not admit, or `None` for any other failure.
+/// The close code for a refusal at `connection_init`: the token's (4401, 4403), or 1013 (try again
+/// later) when it could not be checked, such as with the database away.
 fn refusal_code(error: &AppError) -> u16 {
     match error {
         AppError::Unauthenticated => close::UNAUTHORIZED,

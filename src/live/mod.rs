@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use futures_util::Stream;
 use sea_orm::sqlx::postgres::{PgListener, PgPoolOptions};
-use sea_orm::{DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 use tokio::sync::{Notify, broadcast};
 
 use crate::audit::feed::{self, FeedItem, FeedPosition};
@@ -191,7 +191,7 @@ async fn read_new_rows(shared: Weak<Shared>, wake: Arc<Notify>) {
             }
         }
         if hub.db.get_database_backend() == DbBackend::Postgres {
-            listener.ensure(&hub.db).await;
+            listener.keep_listening(&hub.db).await;
         }
         let pause = match read_batches(&hub, &mut position).await {
             Ok(()) => POLL,
@@ -234,18 +234,46 @@ async fn read_batches(hub: &Shared, position: &mut Option<FeedPosition>) -> Resu
 
 /// PostgreSQL notifications, when they can be had: a hot standby refuses `LISTEN`, and a lost
 /// connection loses what was sent meanwhile (the reader polls anyway).
+///
+/// The feed's trigger notifies only while `activity_feed_listened` says some gateway listens
+/// (PostgreSQL queues every notification under one lock for the whole cluster at commit, which
+/// concurrent writers take in turn): a listening gateway keeps that 30 seconds ahead ([`ANNOUNCE`]),
+/// renewing it every [`ANNOUNCE_EVERY`].
 #[derive(Default)]
 struct Listener {
     listening: Option<PgListener>,
     next_attempt: Option<tokio::time::Instant>,
+    /// When the announcement is due again.
+    next_announcement: Option<tokio::time::Instant>,
 }
 
+/// How often a listening gateway renews its announcement.
+const ANNOUNCE_EVERY: Duration = Duration::from_secs(10);
+
+/// Extends the announcement, never shortening another gateway's.
+const ANNOUNCE: &str = "INSERT INTO activity_feed_listened (until) VALUES (now() + interval '30 seconds') \
+     ON CONFLICT (one) DO UPDATE SET until = GREATEST(activity_feed_listened.until, EXCLUDED.until)";
+
 impl Listener {
-    async fn ensure(&mut self, db: &DatabaseConnection) {
+    /// Listens if it can, and keeps the announcement fresh while it does.
+    async fn keep_listening(&mut self, db: &DatabaseConnection) {
+        self.listen(db).await;
+        let now = tokio::time::Instant::now();
+        if self.listening.is_none() || self.next_announcement.is_some_and(|due| now < due) {
+            return;
+        }
+        self.next_announcement = Some(now + ANNOUNCE_EVERY);
+        if let Err(error) = db.execute_unprepared(ANNOUNCE).await {
+            // Writers' inserts then wake no one; the poll still finds them.
+            tracing::warn!(%error, "the live feed could not announce that it listens");
+        }
+    }
+
+    async fn listen(&mut self, db: &DatabaseConnection) {
         if self.listening.is_some() || self.next_attempt.is_some_and(|at| tokio::time::Instant::now() < at) {
             return;
         }
-        // A connection of its own, outside the request pool: it is held for as long as the gateway runs.
+        // A connection of its own, outside the request pool, held while anyone follows.
         let options = db.get_postgres_connection_pool().connect_options().as_ref().clone();
         let pool =
             PgPoolOptions::new().max_connections(1).idle_timeout(None).max_lifetime(None).connect_lazy_with(options);
@@ -275,6 +303,7 @@ impl Listener {
             Err(error) => {
                 tracing::info!(%error, "the live feed lost its listener connection; polling until it is back");
                 self.listening = None;
+                self.next_announcement = None;
                 self.next_attempt = Some(tokio::time::Instant::now() + RETRY_AFTER);
             }
         }

@@ -314,6 +314,30 @@ pub async fn add_activity(db: &DatabaseConnection, id: i64, transaction_id: i64,
     .expect("insert activity");
 }
 
+/// Writes transaction `id` (issued at a fixed instant) by `user` with one activity `id` (object
+/// `id × 100`): two statements, as an application writes them.
+pub async fn write_action(db: &impl ConnectionTrait, id: i64, user: Option<i64>, verb: &str, object_type: &str) {
+    let user = user.map_or("NULL".to_owned(), |user| user.to_string());
+    db.execute_unprepared(&format!(
+        "INSERT INTO \"transaction\" (id, issued_at, user_id) VALUES ({id}, '2026-06-12 10:00:00', {user})"
+    ))
+    .await
+    .expect("a transaction");
+    db.execute_unprepared(&format!(
+        "INSERT INTO activity (id, verb, transaction_id, object_type, object_id) VALUES ({id}, '{verb}', {id}, '{object_type}', {})",
+        id * 100
+    ))
+    .await
+    .expect("an activity");
+}
+
+/// bob, carol and svc (internal), for the live feed's tests.
+pub async fn live_users(app: &TestApp) {
+    add_user(app.db(), BOB, "bob", "Member", false).await;
+    add_user(app.db(), CAROL, "carol", "Member", false).await;
+    add_user(app.db(), SVC, "svc", "Member", true).await;
+}
+
 pub const BOB: i64 = 2;
 pub const CAROL: i64 = 3;
 pub const SVC: i64 = 4;

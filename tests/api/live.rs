@@ -96,40 +96,18 @@ impl EventStream {
     }
 }
 
-/// Writes transaction `id` (issued at a fixed instant) by `user` with one activity `id`.
-async fn write(db: &impl ConnectionTrait, id: i64, user: Option<i64>, verb: &str, object_type: &str) {
-    let user = user.map_or("NULL".to_owned(), |user| user.to_string());
-    db.execute_unprepared(&format!(
-        "INSERT INTO \"transaction\" (id, issued_at, user_id) VALUES ({id}, '2026-06-12 10:00:00', {user})"
-    ))
-    .await
-    .expect("a transaction");
-    db.execute_unprepared(&format!(
-        "INSERT INTO activity (id, verb, transaction_id, object_type, object_id) VALUES ({id}, '{verb}', {id}, '{object_type}', {})",
-        id * 100
-    ))
-    .await
-    .expect("an activity");
-}
-
 fn ids(events: &[Received]) -> Vec<i64> {
     events.iter().map(|event| event.data["object_id"].as_i64().expect("object_id") / 100).collect()
-}
-
-async fn users(app: &TestApp) {
-    add_user(app.db(), BOB, "bob", "Member", false).await;
-    add_user(app.db(), CAROL, "carol", "Member", false).await;
-    add_user(app.db(), SVC, "svc", "Member", true).await;
 }
 
 #[tokio::test]
 async fn rows_written_after_the_stream_opens_arrive_in_order_as_the_list_gives_them() {
     let app = TestApp::spawn().await;
-    users(&app).await;
-    write(app.db(), 1, Some(BOB), "create", "Datastore").await;
+    live_users(&app).await;
+    write_action(app.db(), 1, Some(BOB), "create", "Datastore").await;
     let mut stream = EventStream::open(&app, "", None).await;
     for (id, verb) in [(2, "update"), (3, "delete"), (4, "archive")] {
-        write(app.db(), id, Some(CAROL), verb, "Tag").await;
+        write_action(app.db(), id, Some(CAROL), verb, "Tag").await;
     }
     let events = vec![stream.next().await, stream.next().await, stream.next().await];
     assert_eq!(ids(&events), [2, 3, 4], "from now: the row written before is not sent");
@@ -154,13 +132,13 @@ async fn rows_written_after_the_stream_opens_arrive_in_order_as_the_list_gives_t
 #[tokio::test]
 async fn a_stream_resumes_after_its_last_event_id_or_after() {
     let app = TestApp::spawn().await;
-    users(&app).await;
+    live_users(&app).await;
     let mut stream = EventStream::open(&app, "", None).await;
-    write(app.db(), 1, Some(BOB), "create", "Tag").await;
+    write_action(app.db(), 1, Some(BOB), "create", "Tag").await;
     let first = stream.next().await;
     drop(stream);
     for id in 2..=4 {
-        write(app.db(), id, Some(BOB), "update", "Tag").await;
+        write_action(app.db(), id, Some(BOB), "update", "Tag").await;
     }
     // EventSource sends Last-Event-ID with the URL it first opened: the header wins.
     let mut resumed = EventStream::open(&app, "after=bm90LWEtY3Vyc29y", Some(&first.id)).await;
@@ -173,16 +151,16 @@ async fn a_stream_resumes_after_its_last_event_id_or_after() {
 #[tokio::test]
 async fn the_scope_parameters_filter_the_stream() {
     let app = TestApp::spawn().await;
-    users(&app).await;
+    live_users(&app).await;
     let mut by_user = EventStream::open(&app, &format!("users={CAROL}"), None).await;
     let mut by_action = EventStream::open(&app, "actions=run&actions=delete", None).await;
     let mut by_type = EventStream::open(&app, "object_types=Anomaly", None).await;
     let mut without_internal = EventStream::open(&app, "include_internal=false", None).await;
-    write(app.db(), 1, Some(BOB), "create", "Anomaly").await;
-    write(app.db(), 2, Some(SVC), "run", "Datastore").await;
-    write(app.db(), 3, Some(CAROL), "delete", "Anomaly").await;
-    write(app.db(), 4, None, "run", "Tag").await;
-    write(app.db(), 5, Some(CAROL), "update", "Tag").await;
+    write_action(app.db(), 1, Some(BOB), "create", "Anomaly").await;
+    write_action(app.db(), 2, Some(SVC), "run", "Datastore").await;
+    write_action(app.db(), 3, Some(CAROL), "delete", "Anomaly").await;
+    write_action(app.db(), 4, None, "run", "Tag").await;
+    write_action(app.db(), 5, Some(CAROL), "update", "Tag").await;
     async fn all(stream: &mut EventStream) -> Vec<i64> {
         let mut events = Vec::new();
         while let Some(event) = stream.next_within(Duration::from_millis(2500)).await {
@@ -262,13 +240,13 @@ async fn a_token_may_open_a_bounded_number_of_streams() {
 async fn a_row_committed_after_a_larger_id_is_delivered_once_in_order() {
     let app = TestApp::spawn().await;
     assert_on_postgres(&app.test_db);
-    users(&app).await;
+    live_users(&app).await;
     let mut stream = EventStream::open(&app, "", None).await;
 
     // First writer first: the smaller id is held open, the larger commits.
     let smaller = app.db().begin().await.expect("begin");
-    write(&smaller, 10, Some(BOB), "create", "Tag").await;
-    write(app.db(), 11, Some(CAROL), "update", "Tag").await;
+    write_action(&smaller, 10, Some(BOB), "create", "Tag").await;
+    write_action(app.db(), 11, Some(CAROL), "update", "Tag").await;
     assert!(stream.next_within(Duration::from_millis(1500)).await.is_none(), "11 waits for 10");
     smaller.commit().await.expect("commit");
     let events = vec![stream.next().await, stream.next().await];
@@ -277,9 +255,9 @@ async fn a_row_committed_after_a_larger_id_is_delivered_once_in_order() {
     // The larger id's writer first: it is delivered; the smaller, committed later, comes after it,
     // also to a client that resumes from the larger one's cursor.
     let larger = app.db().begin().await.expect("begin");
-    write(&larger, 21, Some(CAROL), "update", "Tag").await;
+    write_action(&larger, 21, Some(CAROL), "update", "Tag").await;
     let smaller = app.db().begin().await.expect("begin");
-    write(&smaller, 20, Some(BOB), "create", "Tag").await;
+    write_action(&smaller, 20, Some(BOB), "create", "Tag").await;
     larger.commit().await.expect("commit");
     let delivered = stream.next().await;
     assert_eq!(ids(std::slice::from_ref(&delivered)), [21]);
@@ -294,10 +272,10 @@ async fn a_row_committed_after_a_larger_id_is_delivered_once_in_order() {
 async fn a_quiet_stream_outlives_the_idle_timeout_on_its_heartbeats() {
     let limits = Limits { idle_timeout: Duration::from_secs(1), ..Limits::default() };
     let app = TestApp::spawn_with(limits).await;
-    users(&app).await;
+    live_users(&app).await;
     let mut stream = EventStream::open(&app, "", None).await;
     assert!(!stream.ends_within(Duration::from_secs(3)).await, "heartbeats keep a quiet stream open");
-    write(app.db(), 1, Some(BOB), "create", "Tag").await;
+    write_action(app.db(), 1, Some(BOB), "create", "Tag").await;
     assert_eq!(ids(&[stream.next().await]), [1]);
 }
 
@@ -332,7 +310,7 @@ async fn draining_ends_open_streams_and_the_server_stops() {
 #[tokio::test]
 async fn a_filtered_replay_looks_past_many_statements_that_match_nothing() {
     let app = TestApp::spawn().await;
-    users(&app).await;
+    live_users(&app).await;
     add_transaction(app.db(), 1, "2026-06-12 10:00:00", Some(BOB)).await;
     for _ in 0..1_200 {
         app.db()
@@ -349,4 +327,25 @@ async fn a_filtered_replay_looks_past_many_statements_that_match_nothing() {
     let event = stream.next().await;
     assert_eq!(event.data["verb"], "delete");
     assert!(stream.next_within(Duration::from_millis(1000)).await.is_none());
+}
+
+/// Writers notify only while a gateway listens: a gateway nobody follows announces nothing, one
+/// that is followed announces itself.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: LISTEN/NOTIFY (run with TEST_DATABASE_URL and --include-ignored)"]
+async fn a_followed_gateway_announces_that_it_listens() {
+    let app = TestApp::spawn().await;
+    assert_on_postgres(&app.test_db);
+    let announced = "SELECT COUNT(*) FROM activity_feed_listened WHERE until > now()";
+    assert_eq!(scalar(app.db(), announced).await, 0, "nobody follows: writers notify no one");
+    let _stream = EventStream::open(&app, "", None).await;
+    let mut seen = 0;
+    for _ in 0..50 {
+        seen = scalar(app.db(), announced).await;
+        if seen == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, 1, "a listening gateway is announced");
 }

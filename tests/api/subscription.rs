@@ -102,42 +102,24 @@ fn ids(edges: &[Value]) -> Vec<i64> {
     edges.iter().map(|edge| edge["node"]["id"].as_str().expect("an id").parse().expect("a number")).collect()
 }
 
-async fn write(db: &impl ConnectionTrait, id: i64, user: i64, verb: &str) {
-    db.execute_unprepared(&format!(
-        "INSERT INTO \"transaction\" (id, issued_at, user_id) VALUES ({id}, '2026-06-12 10:00:00', {user})"
-    ))
-    .await
-    .expect("a transaction");
-    db.execute_unprepared(&format!(
-        "INSERT INTO activity (id, verb, transaction_id, object_type) VALUES ({id}, '{verb}', {id}, 'Tag')"
-    ))
-    .await
-    .expect("an activity");
-}
-
-async fn users(app: &TestApp) {
-    add_user(app.db(), BOB, "bob", "Member", false).await;
-    add_user(app.db(), CAROL, "carol", "Member", false).await;
-}
-
 #[tokio::test]
 async fn a_subscription_delivers_new_rows_and_resumes_after_a_killed_socket() {
     let app = TestApp::spawn().await;
-    users(&app).await;
-    write(app.db(), 1, BOB, "create").await;
+    live_users(&app).await;
+    write_action(app.db(), 1, Some(BOB), "create", "Tag").await;
     let mut socket = Socket::admitted(&app.address, &app.token).await;
     socket.subscribe("1", json!({})).await;
     // The subscription starts when the server has read where the log stands.
     tokio::time::sleep(Duration::from_millis(300)).await;
     for id in 2..=4 {
-        write(app.db(), id, CAROL, "update").await;
+        write_action(app.db(), id, Some(CAROL), "update", "Tag").await;
     }
     let edges = socket.edges(3).await;
     assert_eq!(ids(&edges), [2, 3, 4], "from now, in order");
     assert_eq!(edges[0]["node"]["transaction"]["user"]["userName"], "carol");
     drop(socket); // no close frame: a killed connection
     for id in 5..=6 {
-        write(app.db(), id, BOB, "delete").await;
+        write_action(app.db(), id, Some(BOB), "delete", "Tag").await;
     }
     let mut resumed = Socket::admitted(&app.address, &app.token).await;
     resumed.subscribe("1", json!({ "after": edges[2]["cursor"] })).await;
@@ -148,13 +130,13 @@ async fn a_subscription_delivers_new_rows_and_resumes_after_a_killed_socket() {
 #[tokio::test]
 async fn filters_apply_and_a_window_or_a_bad_cursor_is_bad_user_input() {
     let app = TestApp::spawn().await;
-    users(&app).await;
+    live_users(&app).await;
     let mut socket = Socket::admitted(&app.address, &app.token).await;
     socket.subscribe("carol", json!({ "filter": { "users": [CAROL.to_string()] } })).await;
     socket.subscribe("deletes", json!({ "filter": { "actions": ["delete"] } })).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    write(app.db(), 1, BOB, "delete").await;
-    write(app.db(), 2, CAROL, "update").await;
+    write_action(app.db(), 1, Some(BOB), "delete", "Tag").await;
+    write_action(app.db(), 2, Some(CAROL), "update", "Tag").await;
     let mut by_id: Vec<(String, i64)> = Vec::new();
     while let Some(message) = socket.next_within(Duration::from_millis(2500)).await {
         let edge = &message["payload"]["data"]["activityEvents"];
@@ -250,14 +232,14 @@ async fn a_revoked_tokens_socket_is_closed_with_4401() {
 #[tokio::test]
 async fn the_legacy_graphql_ws_protocol_works() {
     let app = TestApp::spawn().await;
-    users(&app).await;
+    live_users(&app).await;
     let mut socket = Socket::connect(&app.address, "graphql-ws").await;
     let payload = json!({ "Authorization": format!("Bearer {}", app.token) });
     socket.send(json!({ "type": "connection_init", "payload": payload })).await;
     assert_eq!(socket.next().await["type"], "connection_ack");
     socket.send(json!({ "id": "1", "type": "start", "payload": { "query": EVENTS } })).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    write(app.db(), 1, BOB, "create").await;
+    write_action(app.db(), 1, Some(BOB), "create", "Tag").await;
     let message = socket.next().await;
     assert_eq!(message["type"], "data", "{message}");
     assert_eq!(ids(&[message["payload"]["data"]["activityEvents"].clone()]), [1]);
@@ -287,7 +269,7 @@ async fn draining_sends_what_is_produced_then_closes_with_1001() {
 #[tokio::test]
 async fn resuming_across_sockets_and_gateways_under_concurrent_writers_loses_and_repeats_nothing() {
     let app = TestApp::spawn().await;
-    users(&app).await;
+    live_users(&app).await;
     let mut socket = Socket::admitted(&app.address, &app.token).await;
     socket.subscribe("1", json!({})).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -332,7 +314,7 @@ async fn resuming_across_sockets_and_gateways_under_concurrent_writers_loses_and
 async fn terminated_database_connections_mid_feed_lose_nothing() {
     let app = TestApp::spawn().await;
     assert_on_postgres(&app.test_db);
-    users(&app).await;
+    live_users(&app).await;
     let mut socket = Socket::admitted(&app.address, &app.token).await;
     socket.subscribe("1", json!({})).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -342,7 +324,7 @@ async fn terminated_database_connections_mid_feed_lose_nothing() {
     );
     let mut received = Vec::new();
     for id in 1..=20 {
-        write(app.db(), id, BOB, "update").await;
+        write_action(app.db(), id, Some(BOB), "update", "Tag").await;
         if id % 5 == 0 {
             app.db().execute_unprepared(&terminate).await.expect("terminate");
             received.extend(ids(&socket.edges(5).await));

@@ -3,7 +3,7 @@
 //! `+1` and all of a delete's `-1`, so summing them could only merge an activity with another of
 //! the same statement, moment, user, verb and object type, and the folding and the readers sum
 //! the pending deltas anyway. The aggregation was a large part of what a request-shaped writer paid
-//! per `INSERT` on PostgreSQL (docs/scale.md, "Costs"). The other triggers (updates, and the
+//! per `INSERT` on PostgreSQL (BENCHMARKS.md, "Write cost"). The other triggers (updates, and the
 //! `users` events) still sum, so that what did not move cancels out.
 //!
 //! Pending deltas stay as they are: they mean the same under either trigger. Deploying it: a

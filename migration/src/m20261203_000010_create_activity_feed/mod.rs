@@ -3,7 +3,9 @@
 //! A reader delivers an activity at the position `(xid, id)` only once every transaction below
 //! the oldest one still running has finished, so a transaction that commits a smaller id after a
 //! larger one is never skipped. The statement-level trigger also sends `NOTIFY
-//! audit_gateway_activity`, which only wakes readers: they read by position.
+//! audit_gateway_activity` while a gateway listens (`activity_feed_listened`, which a listening
+//! gateway keeps a few seconds ahead), and the notification only wakes readers: they read by
+//! position.
 //!
 //! The activities already in the log when it runs become one row of transaction 0 (before any
 //! real one); the table is locked against writers meanwhile, so none is left out. SQLite needs
