@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -17,6 +16,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -28,10 +29,8 @@ pub fn router(state: AppState) -> Router {
     let limits = state.limits.clone();
     Router::new()
         .merge(graphql::http::router(&state))
-        .merge(rest::router(&state))
+        .merge(rest::router(&state, OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))))
         .merge(audit_page::router())
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
         // Innermost first: the deadline and the body limit hold for every route, every error gets
         // a JSON body and every response the security headers, and the access log, outermost,
         // sees the final status.
@@ -76,11 +75,29 @@ pub async fn serve(
 }
 
 /// Liveness: answers without auth and without touching the database.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    responses((status = 200, description = "`{\"status\": \"ok\"}`", body = rest::HealthBody), rest::HealthErrors),
+    security(())
+)]
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
 /// Readiness: the database answers (at once 503 while it is known to be away).
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "`{\"status\": \"ready\"}`", body = rest::HealthBody),
+        (status = 503, description = "The database does not answer", body = rest::Detail),
+        rest::HealthErrors
+    ),
+    security(())
+)]
 async fn readyz(State(state): State<AppState>) -> Response {
     if state.availability.is_down() {
         return AppError::Unavailable(None).into_response();

@@ -76,8 +76,28 @@ const COLUMNS: [&str; 13] = [
     "remote_addr",
 ];
 
-/// `GET /api/activity/export`: the list's filter parameters and `format` (`csv`, the default, or
-/// `ndjson`).
+/// The export
+///
+/// The list's whole scope, in the list's order (newest first), as CSV (RFC 4180, UTF-8, a header row) or NDJSON (one
+/// object a line), with the columns `activity_id`, `issued_at`, `local_time`, `user_id`,
+/// `user_name`, `name`, `email`, `is_internal`, `verb`, `object_type`, `object_id`,
+/// `transaction_id` and `remote_addr`. Streamed: a transfer cut short is an export that failed.
+#[utoipa::path(
+    get,
+    path = "/api/activity/export",
+    tag = "activity",
+    params(super::openapi::ScopeParams, super::openapi::ListWindowParams, super::openapi::ExportParams),
+    responses(
+        (
+            status = 200,
+            description = "The rows, streamed",
+            content((String = "text/csv"), (String = "application/x-ndjson")),
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"activity-….csv\"`"))
+        ),
+        super::openapi::DataErrors
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn export(
     State(state): State<AppState>,
     admin: Option<Extension<Admin>>,
@@ -112,7 +132,7 @@ pub(super) async fn export(
 }
 
 /// The export's parameters, or every bad one.
-fn export_request(params: &Params, now: chrono::DateTime<Utc>) -> Result<(Filter, Format), Vec<FieldError>> {
+pub(super) fn export_request(params: &Params, now: chrono::DateTime<Utc>) -> Result<(Filter, Format), Vec<FieldError>> {
     let filter = Filter::parse(filter_input(params, "end_date"), Purpose::List, now);
     let mut errors = Errors::default();
     let format = params.last("format").map_or(Some(Format::Csv), |text| errors.take(Format::parse(text)));

@@ -4,9 +4,14 @@
 //! `GET /api/activity/export` (`export`) to take the log away and `GET /api/activity/stream`
 //! (`stream`) to follow it. Parameters are parsed here into the
 //! shared [`Filter`]; every bad one is reported at once, in pydantic v1's 422 shape.
+//! `GET /api/openapi.json` (`openapi`) describes them all, generated from the handlers'
+//! annotations as they are mounted.
 
 mod export;
+mod openapi;
 mod stream;
+
+pub(crate) use openapi::{Detail, HealthBody, HealthErrors};
 
 use axum::extract::{RawQuery, State};
 use axum::middleware;
@@ -15,6 +20,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::{OpenApi as _, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::admission;
 use crate::audit::{self, PageRequest, Snapshot};
@@ -23,15 +31,26 @@ use crate::error::{AppError, Face, FieldNamer};
 use crate::filter::{self, Field, FieldError, Filter, FilterInput, Purpose, Timeframe, both_parsed};
 use crate::state::AppState;
 
-/// The REST routes, each admitted first (token, rate, availability).
-pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/api/activity", get(list_activity))
-        .route("/api/activity/insights", get(activity_insights))
-        .route("/api/activity/facets", get(activity_facets))
-        .route("/api/activity/export", get(export::export))
-        .route("/api/activity/stream", get(stream::stream))
+/// The REST routes, each admitted first (token, rate, availability), then `public` (routes that
+/// need no token, documented beside them), and `GET /api/openapi.json`: the document of them all,
+/// as utoipa-axum collected it while mounting them.
+pub fn router(state: &AppState, public: OpenApiRouter<AppState>) -> Router<AppState> {
+    let (router, document) = documented_routes()
         .route_layer(middleware::from_fn_with_state(state.clone(), admission::admit))
+        .merge(public)
+        .split_for_parts();
+    let document = openapi::Rendered::new(&document);
+    router.route("/api/openapi.json", get(move || std::future::ready(document.response())))
+}
+
+/// The data routes, each with its part of the document.
+fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(list_activity))
+        .routes(routes!(activity_insights))
+        .routes(routes!(activity_facets))
+        .routes(routes!(export::export))
+        .routes(routes!(stream::stream))
 }
 
 /// The insights endpoint calls the window's end `report_date`.
@@ -47,11 +66,19 @@ fn insights_field_name(field: Field) -> &'static str {
 struct Params {
     pairs: Vec<(String, String)>,
     not_utf8: Vec<String>,
+    /// The keys asked for: the test that holds the OpenAPI document to the parsers reads them.
+    #[cfg(test)]
+    read: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 impl Params {
     fn new(query: Option<String>) -> Self {
-        let mut params = Params { pairs: Vec::new(), not_utf8: Vec::new() };
+        let mut params = Params {
+            pairs: Vec::new(),
+            not_utf8: Vec::new(),
+            #[cfg(test)]
+            read: Default::default(),
+        };
         let query = query.unwrap_or_default();
         for pair in query.split('&').filter(|pair| !pair.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -72,6 +99,8 @@ impl Params {
 
     /// Every value of a repeated key.
     fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> {
+        #[cfg(test)]
+        self.read.borrow_mut().insert(key.to_owned());
         self.pairs.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
@@ -181,7 +210,7 @@ fn filter_input(params: &Params, end_key: &str) -> FilterInput {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ActivityListBody {
     items: Vec<ActivityBody>,
     total: i64,
@@ -190,7 +219,7 @@ pub struct ActivityListBody {
     pages: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ActivityBody {
     transaction: TransactionBody,
     verb: String,
@@ -198,14 +227,16 @@ struct ActivityBody {
     object_id: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TransactionBody {
     id: i64,
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
     issued_at: String,
     user: Option<UserBody>,
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, ToSchema)]
 struct UserBody {
     id: i64,
     name: String,
@@ -234,7 +265,17 @@ impl From<entity::users::Model> for UserBody {
     }
 }
 
-/// `GET /api/activity`
+/// The activity list
+///
+/// The log in scope, newest first, a page at a time, with the total and the number of pages.
+#[utoipa::path(
+    get,
+    path = "/api/activity",
+    tag = "activity",
+    params(openapi::ScopeParams, openapi::ListWindowParams, openapi::PageParams),
+    responses((status = 200, description = "A page of the log", body = ActivityListBody), openapi::DataErrors),
+    security(("bearer" = []))
+)]
 async fn list_activity(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -285,7 +326,7 @@ async fn activity_body(db: &Snapshot, filter: &Filter, page: PageRequest) -> Res
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct InsightsBody {
     unique_actors: i64,
     total_actions: i64,
@@ -294,14 +335,21 @@ pub struct InsightsBody {
     actions_per_day: Vec<DayBody>,
     /// Only when `interval` is given: the original body otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     chart: Option<Vec<BucketBody>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct BucketBody {
+    /// The bucket's half-open span in UTC (RFC 3339).
+    #[schema(format = DateTime)]
     start: String,
+    #[schema(format = DateTime)]
     end: String,
+    /// The local dates it covers, inclusive.
+    #[schema(format = Date)]
     first_day: String,
+    #[schema(format = Date)]
     last_day: String,
     user_count: i64,
     system_count: i64,
@@ -337,14 +385,14 @@ fn parse_weekday(field: Field, text: &str) -> Result<chrono::Weekday, FieldError
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TopActorBody {
     #[serde(flatten)]
     user: UserBody,
     action_count: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TopEntityTypeBody {
     object_type: String,
     count: i64,
@@ -356,8 +404,10 @@ impl From<audit::TopEntityType> for TopEntityTypeBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DayBody {
+    /// A local date of the window.
+    #[schema(format = Date)]
     date: String,
     user_count: i64,
     system_count: i64,
@@ -373,14 +423,14 @@ impl From<audit::DailyActions> for DayBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct FacetsBody {
     users: Vec<UserFacetBody>,
     actions: Vec<FacetValueBody>,
     object_types: Vec<FacetValueBody>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct UserFacetBody {
     /// Null when the account no longer exists.
     user: Option<UserBody>,
@@ -388,7 +438,7 @@ struct UserFacetBody {
     count: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct FacetValueBody {
     value: String,
     count: i64,
@@ -400,7 +450,19 @@ impl From<audit::ValueCount> for FacetValueBody {
     }
 }
 
-/// `GET /api/activity/facets`: the list's parameters, plus `limit` (entries per facet).
+/// Facets for filter pickers
+///
+/// The users, actions and object types in scope with their counts, the most frequent first;
+/// each facet ignores its own criterion (the users' facet counts every user of the rest of the
+/// scope).
+#[utoipa::path(
+    get,
+    path = "/api/activity/facets",
+    tag = "activity",
+    params(openapi::ScopeParams, openapi::ListWindowParams, openapi::FacetParams),
+    responses((status = 200, description = "The facets", body = FacetsBody), openapi::DataErrors),
+    security(("bearer" = []))
+)]
 async fn activity_facets(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -438,7 +500,18 @@ async fn facets_body(db: &Snapshot, filter: &Filter, limit: audit::FacetLimit) -
     })
 }
 
-/// `GET /api/activity/insights`; with `interval` (and `week_starts_on`) the body adds `chart`.
+/// Insights over a window
+///
+/// Unique actors, total actions, the top actor and entity type, and the actions of each day of
+/// the window; with `interval` (and `week_starts_on`) the body adds `chart`.
+#[utoipa::path(
+    get,
+    path = "/api/activity/insights",
+    tag = "activity",
+    params(openapi::ScopeParams, openapi::InsightsWindowParams, openapi::ChartParams),
+    responses((status = 200, description = "The window's figures", body = InsightsBody), openapi::DataErrors),
+    security(("bearer" = []))
+)]
 async fn activity_insights(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,

@@ -33,7 +33,23 @@ use crate::telemetry;
 /// shorter than twice this, so a quiet stream is never idle).
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 
-/// `GET /api/activity/stream`
+/// The live feed
+///
+/// Server-sent events, endless: each new row of the log in scope as an event whose `id` is its
+/// cursor and whose `data` is the row as the list gives an item; a comment every 15 seconds keeps
+/// a quiet stream open. Takes the list's scope but no window (`start_date`, `end_date` and
+/// `timeframe` are refused).
+#[utoipa::path(
+    get,
+    path = "/api/activity/stream",
+    tag = "activity",
+    params(super::openapi::ScopeParams, super::openapi::StreamParams, super::openapi::StreamHeaders),
+    responses(
+        (status = 200, description = "The events, until the token ends or the server drains", content_type = "text/event-stream", body = String),
+        super::openapi::DataErrors
+    ),
+    security(("bearer" = []))
+)]
 pub(super) async fn stream(
     State(state): State<AppState>,
     Extension(admin): Extension<Admin>,
@@ -68,7 +84,7 @@ pub(super) async fn stream(
 }
 
 /// The scope and the position to start after, or every bad parameter.
-fn stream_request(
+pub(super) fn stream_request(
     params: &Params,
     last_event_id: Option<&str>,
 ) -> Result<(Filter, Option<FeedPosition>), Vec<FieldError>> {

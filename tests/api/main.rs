@@ -16,6 +16,7 @@ mod insights;
 mod list;
 mod live;
 mod migrations;
+mod openapi;
 mod outage;
 mod page;
 mod parity;
