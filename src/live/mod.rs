@@ -11,8 +11,9 @@
 //! A follower ([`follow`]) first reads what it missed from the table (from its cursor to where the
 //! reader stands), then takes the reader's batches. Every batch says which position it follows: a
 //! follower that finds a gap (it fell behind and the batches it missed were dropped, or it
-//! started between two batches) reads the gap from the table. So a slow follower costs reads, never
-//! memory, and never misses a row; what each follower holds is a page at most.
+//! started between two batches) reads the gap from the table, and so does one that finds the reader
+//! standing past it with no batch coming (a reader that started after it). So a slow follower
+//! costs reads, never memory, and never misses a row; what each follower holds is a page at most.
 //!
 //! [`Hub::admit`] bounds the followers of one token ([`MAX_FOLLOWERS_PER_TOKEN`]), whichever way
 //! they follow.
@@ -24,7 +25,7 @@ use std::time::Duration;
 use futures_util::Stream;
 use sea_orm::sqlx::postgres::{PgListener, PgPoolOptions};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{Notify, broadcast, watch};
 
 use crate::audit::feed::{self, FeedItem, FeedPosition};
 use crate::filter::Filter;
@@ -67,6 +68,10 @@ pub struct Hub(Arc<Shared>);
 struct Shared {
     db: DatabaseConnection,
     batches: broadcast::Sender<Arc<Batch>>,
+    /// Where the reader stands: every row up to here was sent in a batch, or came before the
+    /// reader started. A follower behind it with no batch coming (the reader started after the
+    /// follower, past rows it still needs) reads the difference from the table.
+    read_up_to: watch::Sender<Option<FeedPosition>>,
     /// Whether the reader task runs: started by a follower, it stops when none is left, so a
     /// gateway nobody follows reads nothing and holds no listening connection.
     reader_running: Mutex<bool>,
@@ -118,6 +123,7 @@ impl Hub {
         Hub(Arc::new(Shared {
             db,
             batches,
+            read_up_to: watch::Sender::new(None),
             reader_running: Mutex::new(false),
             followers_by_token: Mutex::default(),
             wake: Arc::default(),
@@ -146,12 +152,15 @@ impl Hub {
     ) -> Result<impl Stream<Item = Result<FeedItem, DbErr>> + Send + 'static, DbErr> {
         // Taking batches before reading where the log stands: nothing falls between the two.
         let batches = self.0.batches.subscribe();
+        let mut reader_at = self.0.read_up_to.subscribe();
+        reader_at.mark_changed();
         self.start_reader();
         let head = feed::head(&self.0.db).await?;
         let follower = Follower {
             db: self.0.db.clone(),
             filter,
             batches,
+            reader_at,
             covered: after.unwrap_or(head),
             target: Some(head),
             waiting: None,
@@ -229,6 +238,7 @@ async fn read_batches(hub: &Shared, position: &mut Option<FeedPosition>) -> Resu
         }
     }
     *position = Some(after);
+    hub.read_up_to.send_if_modified(|read_up_to| read_up_to.replace(after) != Some(after));
     Ok(())
 }
 
@@ -317,6 +327,8 @@ struct Follower {
     db: DatabaseConnection,
     filter: Filter,
     batches: broadcast::Receiver<Arc<Batch>>,
+    /// Where the reader stands ([`Shared::read_up_to`]).
+    reader_at: watch::Receiver<Option<FeedPosition>>,
     covered: FeedPosition,
     /// A position to read up to from the table before taking batches again.
     target: Option<FeedPosition>,
@@ -363,20 +375,40 @@ impl Follower {
             self.take(&batch);
             return Ok(());
         }
-        match self.batches.recv().await {
-            Ok(batch) if batch.after > covered => {
-                // Batches were missed: read the gap from the table, then take this one.
-                self.target = Some(batch.after);
-                self.waiting = Some(batch);
+        tokio::select! {
+            // Batches first: the reader sends a batch before it moves `read_up_to` past it, so a
+            // follower that keeps up takes the batch and finds nothing left to read.
+            biased;
+            received = self.batches.recv() => match received {
+                Ok(batch) if batch.after > covered => {
+                    // Batches were missed: read the gap from the table, then take this one.
+                    self.target = Some(batch.after);
+                    self.waiting = Some(batch);
+                    Ok(())
+                }
+                Ok(batch) => {
+                    self.take(&batch);
+                    Ok(())
+                }
+                // The batches missed leave a gap before the next one, read from the table then.
+                Err(broadcast::error::RecvError::Lagged(_)) => Ok(()),
+                Err(broadcast::error::RecvError::Closed) => {
+                    Err(DbErr::Custom("the live feed's reader stopped".into()))
+                }
+            },
+            changed = self.reader_at.changed() => {
+                if changed.is_err() {
+                    return Err(DbErr::Custom("the live feed's reader stopped".into()));
+                }
+                // Rows up to where the reader stands are final: what this follower has not
+                // covered of them, no batch may bring (the reader started past them).
+                if let Some(reader_at) = *self.reader_at.borrow_and_update()
+                    && reader_at > covered
+                {
+                    self.target = Some(reader_at);
+                }
                 Ok(())
             }
-            Ok(batch) => {
-                self.take(&batch);
-                Ok(())
-            }
-            // The batches missed leave a gap before the next one, read from the table then.
-            Err(broadcast::error::RecvError::Lagged(_)) => Ok(()),
-            Err(broadcast::error::RecvError::Closed) => Err(DbErr::Custom("the live feed's reader stopped".into())),
         }
     }
 
