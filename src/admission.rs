@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::auth::Admin;
-use crate::availability::retry_once;
+use crate::availability::retry_broken;
 use crate::error::{AppError, Face};
 use crate::state::AppState;
 use crate::telemetry;
@@ -23,7 +23,7 @@ pub async fn admit(State(state): State<AppState>, mut request: Request, next: Ne
         return AppError::Unavailable(None).render(face);
     }
     let headers = request.headers();
-    let admin = match retry_once(&state.db, || state.tokens.authenticate(&state.db, headers)).await {
+    let admin = match retry_broken(&state.db, || state.tokens.authenticate(&state.db, headers)).await {
         Ok(admin) => admin,
         Err(error) => return state.availability.observe(&state.db, error.render(face)),
     };

@@ -1,5 +1,5 @@
 //! Whether the database is known to be away, so requests can fail at once while it is; and the
-//! one retry that keeps a single broken connection from being taken for a database that is away.
+//! retries that keep a broken connection from being taken for a database that is away.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,40 +11,53 @@ use sea_orm::DatabaseConnection;
 use crate::error::{AppError, BrokenConnection, DatabaseAway};
 use crate::{db, telemetry};
 
-/// Runs `attempt`, and once more if it found the database away: a backend terminated under one of
-/// the pool's connections (an administrator, a pooler, a failover, `idle_session_timeout`) fails
-/// the statement that meets it, not the database. Before the retry the pool's idle connections are
-/// checked ([`db::prune_broken`]), so the retry runs on a live or a new one; only when it fails too
-/// is the database away (and the caller's answer says so).
-pub async fn retry_once<T, Attempt>(db: &DatabaseConnection, attempt: impl Fn() -> Attempt) -> Result<T, AppError>
+/// Reruns after a broken connection: once is what a single terminated backend needs; the second
+/// covers the connection the pool hands out next being one the same event broke (a connection in
+/// use by another request when the backends were terminated comes back to the pool dead, after
+/// the pruning).
+const RETRIES: usize = 2;
+
+/// Runs `attempt`, and again (at most [`RETRIES`] times) while it met a broken connection: a
+/// backend terminated under one of the pool's connections (an administrator, a pooler, a failover,
+/// `idle_session_timeout`) fails the statement that meets it, not the database. Before each retry
+/// the pool's idle connections are checked ([`db::prune_broken`]), so it runs on a live or a new
+/// one; a database that is away fails every attempt (and the caller's answer says so).
+pub async fn retry_broken<T, Attempt>(db: &DatabaseConnection, attempt: impl Fn() -> Attempt) -> Result<T, AppError>
 where
     Attempt: Future<Output = Result<T, AppError>>,
 {
-    match attempt().await {
-        Err(error) if error.is_broken_connection() => {
-            tracing::info!(%error, "a database connection broke: retrying once");
-            telemetry::retried();
-            db::prune_broken(db).await;
-            attempt().await
+    let mut result = attempt().await;
+    for _ in 0..RETRIES {
+        match &result {
+            Err(error) if error.is_broken_connection() => {
+                tracing::info!(%error, "a database connection broke: retrying");
+                telemetry::retried();
+                db::prune_broken(db).await;
+                result = attempt().await;
+            }
+            _ => break,
         }
-        other => other,
     }
+    result
 }
 
-/// [`retry_once`] for a handler that renders its own response (GraphQL's), which marks one that
+/// [`retry_broken`] for a handler that renders its own response (GraphQL's), which marks one that
 /// met a broken connection with [`BrokenConnection`].
-pub async fn retry_response_once<Attempt>(db: &DatabaseConnection, attempt: impl Fn() -> Attempt) -> Response
+pub async fn retry_broken_response<Attempt>(db: &DatabaseConnection, attempt: impl Fn() -> Attempt) -> Response
 where
     Attempt: Future<Output = Response>,
 {
-    let response = attempt().await;
-    if response.extensions().get::<BrokenConnection>().is_none() {
-        return response;
+    let mut response = attempt().await;
+    for _ in 0..RETRIES {
+        if response.extensions().get::<BrokenConnection>().is_none() {
+            break;
+        }
+        tracing::info!("a database connection broke: retrying");
+        telemetry::retried();
+        db::prune_broken(db).await;
+        response = attempt().await;
     }
-    tracing::info!("a database connection broke: retrying once");
-    telemetry::retried();
-    db::prune_broken(db).await;
-    attempt().await
+    response
 }
 
 /// Whether the database is known to be away. Once a request finds it away, every request gets 503

@@ -73,7 +73,7 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
 /// Closes the pool's idle connections that no longer answer, so the next statement gets a live
 /// one or a new one. A backend can be terminated under an idle connection at any time (an
 /// administrator, a pooler, a failover, `idle_session_timeout`); a connection in steady use is not
-/// pinged before it is handed out, so a request that met one calls this before its one retry. Only
+/// pinged before it is handed out, so a request that met one calls this before it retries. Only
 /// on PostgreSQL: SQLite's connections are files in the process.
 pub async fn prune_broken(db: &DatabaseConnection) {
     use sea_orm::sqlx::Connection;

@@ -71,7 +71,7 @@ impl Face {
 pub struct DatabaseAway;
 
 /// Marks a GraphQL response with an error from a connection that broke under its statement, so it
-/// is worth running once more (`availability::retry_response_once`).
+/// is worth running again (`availability::retry_broken_response`).
 #[derive(Clone, Copy, Debug)]
 pub struct BrokenConnection;
 
@@ -95,7 +95,7 @@ impl From<sea_orm::DbErr> for AppError {
 
 enum DbFailure {
     /// The statement's connection broke (reset, or its backend terminated): another one may
-    /// well work, so the read is worth running once more (`availability::retry_once`).
+    /// well work, so the read is worth running again (`availability::retry_broken`).
     Broken,
     /// No connection could be had (refused, pool time-outs): a 503 the client may retry; the pool
     /// reconnects by itself.
@@ -201,7 +201,7 @@ impl AppError {
     }
 
     /// Whether the error is a connection that broke under its statement, which a second attempt
-    /// on another connection may well not meet (`availability::retry_once`).
+    /// on another connection may well not meet (`availability::retry_broken`).
     pub fn is_broken_connection(&self) -> bool {
         matches!(self, AppError::Unavailable(Some(cause)) if matches!(classify(cause), DbFailure::Broken))
     }

@@ -31,7 +31,7 @@ use super::{playground, ws};
 use crate::admission;
 use crate::audit::Snapshot;
 use crate::auth::Admin;
-use crate::availability::retry_response_once;
+use crate::availability::retry_broken_response;
 use crate::edge::OperationName;
 use crate::error::{BrokenConnection, DatabaseAway, ErrorKind, Face, Raised, plain_error_body};
 use crate::state::AppState;
@@ -209,9 +209,9 @@ async fn post_graphql(state: State<AppState>, Extension(admin): Extension<Admin>
 }
 
 /// Runs one operation or a batch and answers in `media`; a second time, from scratch, if the
-/// first met a broken connection (`availability::retry_response_once`): nothing was sent yet.
+/// first met a broken connection (`availability::retry_broken_response`): nothing was sent yet.
 async fn execute(state: &AppState, admin: Admin, media: MediaType, batch: BatchRequest) -> Response {
-    retry_response_once(&state.db, || execute_once(state, admin, media, copy_of_batch(&batch))).await
+    retry_broken_response(&state.db, || execute_once(state, admin, media, copy_of_batch(&batch))).await
 }
 
 /// The operations of `batch` as the client sent them (the request's data is attached per attempt).

@@ -34,7 +34,7 @@ use sea_orm::DatabaseConnection;
 
 use super::{Executor, Session};
 use crate::auth::Admin;
-use crate::availability::retry_once;
+use crate::availability::retry_broken;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -131,7 +131,7 @@ async fn serve(state: AppState, protocol: Protocols, mut socket: WebSocket) {
         let (state, init) = (state.clone(), init.clone());
         move |payload: serde_json::Value| async move {
             let headers = authorization(&payload);
-            let admitted = retry_once(&state.db, || state.tokens.authenticate(&state.db, &headers)).await;
+            let admitted = retry_broken(&state.db, || state.tokens.authenticate(&state.db, &headers)).await;
             match admitted {
                 Ok(admin) => {
                     log_admitted(admin);

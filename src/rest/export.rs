@@ -20,7 +20,7 @@ use serde_json::json;
 use super::{Errors, Params, RestError, filter_input};
 use crate::audit::{Export, ExportRow};
 use crate::auth::Admin;
-use crate::availability::retry_once;
+use crate::availability::retry_broken;
 use crate::error::AppError;
 use crate::filter::{Field, FieldError, Filter, Purpose, both_parsed};
 use crate::state::AppState;
@@ -109,7 +109,7 @@ pub(super) async fn export(
         let filter = filter.clone();
         async { Export::begin(&state.db, filter).await.map_err(AppError::from) }
     };
-    let export = retry_once(&state.db, begin).await?;
+    let export = retry_broken(&state.db, begin).await?;
     let progress = Progress {
         next: Next::Read(export),
         format,
@@ -193,7 +193,7 @@ impl Drop for Progress {
     }
 }
 
-/// Reads `export`'s next chunk within the request deadline (once more after a broken connection).
+/// Reads `export`'s next chunk within the request deadline (again after a broken connection).
 async fn read_chunk(db: DatabaseConnection, deadline: Duration, export: Export) -> Chunk {
     let db = &db;
     let read = || {
@@ -206,7 +206,7 @@ async fn read_chunk(db: DatabaseConnection, deadline: Duration, export: Export) 
             }
         }
     };
-    match retry_once(db, read).await {
+    match retry_broken(db, read).await {
         Ok((next, rows)) => (next, Ok(rows)),
         Err(error) => (export, Err(error)),
     }

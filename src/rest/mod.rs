@@ -26,7 +26,7 @@ use utoipa_axum::routes;
 
 use crate::admission;
 use crate::audit::{self, PageRequest, Snapshot};
-use crate::availability::retry_once;
+use crate::availability::retry_broken;
 use crate::error::{AppError, Face, FieldNamer};
 use crate::filter::{self, Field, FieldError, Filter, FilterInput, Purpose, Timeframe, both_parsed};
 use crate::state::AppState;
@@ -296,13 +296,13 @@ fn list_request(params: &Params, now: DateTime<Utc>) -> Result<(Filter, PageRequ
 }
 
 /// Reads a body from one snapshot of the log, so its figures agree with each other (from a second
-/// one if the first met a broken connection: `availability::retry_once`).
+/// one if the first met a broken connection: `availability::retry_broken`).
 async fn read<T, Body>(state: &AppState, read: impl Fn(Snapshot) -> Body) -> Result<T, AppError>
 where
     Body: Future<Output = Result<T, AppError>>,
 {
     let db = &state.db;
-    retry_once(db, || {
+    retry_broken(db, || {
         let snapshot = Snapshot::new(db);
         let body = read(snapshot.clone());
         async move {

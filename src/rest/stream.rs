@@ -22,7 +22,7 @@ use futures_util::StreamExt;
 use super::{ActivityBody, Errors, Params, RestError, filter_input, optional};
 use crate::audit::feed::{FeedItem, FeedPosition};
 use crate::auth::Admin;
-use crate::availability::retry_once;
+use crate::availability::retry_broken;
 use crate::error::AppError;
 use crate::filter::{Field, FieldError, Filter, Purpose, both_parsed};
 use crate::live::Transport;
@@ -63,7 +63,7 @@ pub(super) async fn stream(
         return Err(AppError::TooManyFollowers.into());
     };
     let (live, filter) = (&state.live, &filter);
-    let follow = retry_once(&state.db, || async move { Ok(live.follow(filter.clone(), after).await?) }).await?;
+    let follow = retry_broken(&state.db, || async move { Ok(live.follow(filter.clone(), after).await?) }).await?;
     let ended = ended(state.clone(), headers);
     let events = follow
         .take_while(|next| {

@@ -331,6 +331,22 @@ pub async fn write_action(db: &impl ConnectionTrait, id: i64, user: Option<i64>,
     .expect("an activity");
 }
 
+/// Waits until every row written so far is final for the live feed, so a feed opening "from now"
+/// starts after them. On PostgreSQL that is when every older writing transaction of the cluster
+/// has ended (other tests' included); on SQLite a committed row is final.
+pub async fn wait_until_final(db: &DatabaseConnection) {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    let written_rows_final = "SELECT CAST(CASE WHEN pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+         > COALESCE((SELECT MAX(xid) FROM activity_feed), 0) THEN 1 ELSE 0 END AS BIGINT)";
+    let started = std::time::Instant::now();
+    while scalar(db, written_rows_final).await == 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "rows still not final after a minute");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// bob, carol and svc (internal), for the live feed's tests.
 pub async fn live_users(app: &TestApp) {
     add_user(app.db(), BOB, "bob", "Member", false).await;

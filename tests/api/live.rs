@@ -108,6 +108,7 @@ async fn rows_written_after_the_stream_opens_arrive_in_order_as_the_list_gives_t
     let app = TestApp::spawn().await;
     live_users(&app).await;
     write_action(app.db(), 1, Some(BOB), "create", "Datastore").await;
+    wait_until_final(app.db()).await;
     let mut stream = EventStream::open(&app, "", None).await;
     for (id, verb) in [(2, "update"), (3, "delete"), (4, "archive")] {
         write_action(app.db(), id, Some(CAROL), verb, "Tag").await;

@@ -111,6 +111,7 @@ async fn a_subscription_delivers_new_rows_and_resumes_after_a_killed_socket() {
     let app = TestApp::spawn().await;
     live_users(&app).await;
     write_action(app.db(), 1, Some(BOB), "create", "Tag").await;
+    wait_until_final(app.db()).await;
     let mut socket = Socket::admitted(&app.address, &app.token).await;
     socket.subscribe("1", json!({})).await;
     // The subscription starts when the server has read where the log stands.
