@@ -331,6 +331,44 @@ pub async fn write_action(db: &impl ConnectionTrait, id: i64, user: Option<i64>,
     .expect("an activity");
 }
 
+/// The real application over a fresh database with an Admin token, served until the test says
+/// stop: the path SIGTERM takes (`app::serve`'s shutdown future), for the drain's tests.
+pub struct StoppableApp {
+    pub address: String,
+    pub token: String,
+    /// Kept for the test's length: dropping it removes the database.
+    _test_db: TestDb,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl StoppableApp {
+    pub async fn spawn() -> StoppableApp {
+        let test_db = TestDb::new().await;
+        add_user(&test_db.db, ADMIN_ID, "admin", "Admin", false).await;
+        let token = tokens::create(&test_db.db, "admin", "tests", None).await.expect("admin token").secret;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app::serve(listener, AppState::new(test_db.db.clone()), async {
+            let _ = stopped.await;
+        }));
+        StoppableApp { address, token, _test_db: test_db, stop: Some(stop), server }
+    }
+
+    /// Begins the drain.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Waits for the server to have stopped, failing the test past `within`.
+    pub async fn stopped_within(self, within: std::time::Duration) {
+        tokio::time::timeout(within, self.server).await.expect("the server stops").expect("joined").expect("served");
+    }
+}
+
 /// Waits until every row written so far is final for the live feed, so a feed opening "from now"
 /// starts after them. On PostgreSQL that is when every older writing transaction of the cluster
 /// has ended (other tests' included); on SQLite a committed row is final.

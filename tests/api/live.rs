@@ -287,29 +287,19 @@ async fn a_quiet_stream_outlives_the_idle_timeout_on_its_heartbeats() {
 
 #[tokio::test]
 async fn draining_ends_open_streams_and_the_server_stops() {
-    let test_db = TestDb::new().await;
-    add_user(&test_db.db, ADMIN_ID, "admin", "Admin", false).await;
-    let token = audit_gateway::tokens::create(&test_db.db, "admin", "t", None).await.expect("token").secret;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = audit_gateway::state::AppState::new(test_db.db.clone());
-    let server = tokio::spawn(audit_gateway::app::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
-    let client = reqwest::Client::new();
-    let response =
-        client.get(format!("{address}/api/activity/stream")).bearer_auth(&token).send().await.expect("request");
+    let mut app = StoppableApp::spawn().await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/activity/stream", app.address))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .expect("request");
     let mut stream = EventStream { response, buffer: String::new() };
     assert!(!stream.ends_within(Duration::from_millis(500)).await, "open");
-    stop.send(()).expect("stop");
+    app.stop();
     assert!(stream.ends_within(PATIENCE).await, "ended by the drain");
     // Well within the drain timeout (30 s): nothing waited for it.
-    tokio::time::timeout(Duration::from_secs(5), server)
-        .await
-        .expect("the server stops")
-        .expect("joined")
-        .expect("served");
+    app.stopped_within(Duration::from_secs(5)).await;
 }
 
 /// A filter that matches nothing in many insert statements' rows still finds the row after them.

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use audit_gateway::state::{AppState, Limits};
+use audit_gateway::state::Limits;
 use futures_util::{SinkExt, StreamExt};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
@@ -254,21 +254,13 @@ async fn the_legacy_graphql_ws_protocol_works() {
 
 #[tokio::test]
 async fn draining_sends_what_is_produced_then_closes_with_1001() {
-    let test_db = TestDb::new().await;
-    add_user(&test_db.db, ADMIN_ID, "admin", "Admin", false).await;
-    let token = audit_gateway::tokens::create(&test_db.db, "admin", "t", None).await.expect("token").secret;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(audit_gateway::app::serve(listener, AppState::new(test_db.db.clone()), async {
-        let _ = stopped.await;
-    }));
-    let mut socket = Socket::admitted(&address, &token).await;
+    let mut app = StoppableApp::spawn().await;
+    let mut socket = Socket::admitted(&app.address, &app.token).await;
     socket.subscribe("1", json!({})).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    stop.send(()).expect("stop");
+    app.stop();
     assert_eq!(socket.close_code(PATIENCE).await, Some(1001));
-    tokio::time::timeout(PATIENCE, server).await.expect("the server stops").expect("joined").expect("served");
+    app.stopped_within(PATIENCE).await;
 }
 
 /// Several writers (on PostgreSQL, committing ids out of order), a socket killed mid-way and a
