@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::{audit_page, edge, graphql, rest, server, telemetry};
+use crate::{audit_page, edge, graphql, rest, server, telemetry, traces};
 
 /// The whole HTTP surface: each face's routes, the health checks, and the layers every request
 /// passes through.
@@ -33,7 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit_page::router())
         // Innermost first: the deadline and the body limit hold for every route, every error gets
         // a JSON body and every response the security headers, and the access log, outermost,
-        // sees the final status.
+        // sees the final status, inside the request's span.
         //
         // Refuses a declared length over the limit at once, and stops reading an undeclared one
         // there; nothing is buffered before admission anyway.
@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .layer(cors(&state.cors_allow_origins))
         .layer(middleware::from_fn(edge::access_log))
         .layer(middleware::from_fn(telemetry::record_request))
+        .layer(middleware::from_fn(traces::request_span))
         .with_state(state)
 }
 

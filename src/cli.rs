@@ -33,6 +33,16 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Where `serve` (or `demo`) exports traces, if it does.
+    pub fn otlp_endpoint(&self) -> Option<&str> {
+        match &self.command {
+            Command::Serve { serve, .. } | Command::Demo { serve, .. } => serve.otlp_endpoint.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -158,6 +168,10 @@ pub struct ServeArgs {
     /// authentication: keep it where only the monitoring can reach it). Off by default.
     #[arg(long, env = "AUDIT_GATEWAY_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
+    /// Export traces over OTLP/HTTP to the receiver at this base URL (an OpenTelemetry collector
+    /// or agent, `http://`): spans go to `URL/v1/traces`. Off by default.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
 }
 
 fn parse_origin(text: &str) -> Result<HeaderValue, String> {

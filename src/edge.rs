@@ -21,7 +21,8 @@ use crate::filter::Field;
 pub struct OperationName(pub String);
 
 /// One line per request: who (token id, user id, client address), what (method, path, GraphQL
-/// operation), how it went (status) and how long it took. Never the token's secret.
+/// operation), how it went (status), how long it took and, when spans are exported, the trace
+/// it is in. Never the token's secret.
 pub async fn access_log(request: Request, next: Next) -> Response {
     let client = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.to_string());
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
@@ -41,6 +42,7 @@ pub async fn access_log(request: Request, next: Next) -> Response {
         user_id = admin.map(|admin| admin.user_id),
         operation,
         elapsed_ms,
+        trace_id = crate::traces::exporting().then(crate::traces::trace_id).flatten(),
         "request"
     );
     response

@@ -5,6 +5,7 @@
 //!
 //! - [`server`] accepts connections and holds them to their timeouts; it drains on SIGTERM/SIGINT.
 //! - [`app`] assembles the axum router and its layers; [`state`] is what every handler shares.
+//!   Outermost, [`traces`] opens the request's span when spans are exported.
 //! - [`edge`] finishes every response: the access log, JSON bodies for the gateway's own errors.
 //! - [`admission`] guards the data routes: fail fast while the database is away ([`availability`],
 //!   which also retries a read whose connection broke, once),
@@ -23,7 +24,8 @@
 //! - [`db`] connects to SQLite or PostgreSQL and applies migrations.
 //! - [`compaction`] folds the rollup deltas the log's triggers append into the rollups (the
 //!   `audit_rollup` crate) while the gateway serves.
-//! - [`telemetry`] records metrics and serves them at `--metrics-bind`.
+//! - [`telemetry`] records metrics and serves them at `--metrics-bind`; [`traces`] exports spans
+//!   over OTLP at `--otlp-endpoint`.
 //! - [`tokens`] creates, lists and revokes API tokens (the secret is never stored).
 //! - [`seed`] writes deterministic synthetic activity for demos, tests and benchmarks.
 //! - [`cli`] is the `audit-gateway` command line; `main.rs` only calls it.
@@ -50,3 +52,4 @@ pub mod server;
 pub mod state;
 pub mod telemetry;
 pub mod tokens;
+pub mod traces;

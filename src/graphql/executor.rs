@@ -7,7 +7,8 @@
 //! every field of every response through the extension chain (a boxed future and a registry
 //! look-up per field), the largest part of rendering a page of rows. Only the correction of
 //! `__schema { description }` needs to see fields, so only documents that ask for `__schema` run on
-//! the schema that has it ([`introspection`]).
+//! the schema that has it ([`introspection`]). While spans are exported ([`crate::traces`]),
+//! async-graphql's tracing extension is on every schema, at that cost.
 
 use async_graphql::extensions::apollo_persisted_queries::{CacheStorage, LruCacheStorage};
 use async_graphql::parser::types::ExecutableDocument;
@@ -16,13 +17,16 @@ use std::sync::Arc;
 
 use async_graphql::futures_util::stream::{self, BoxStream, StreamExt};
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Data, OutputType, Request, Response, ServerError, ServerResult, SubscriptionType};
+use async_graphql::{
+    Data, EmptyMutation, OutputType, Request, Response, SchemaBuilder, ServerError, ServerResult, SubscriptionType,
+};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::limits::{self, Budget};
 use super::{AuditSchema, Query, Subscription, coercion, introspection, schema_builder};
 use crate::audit::Snapshot;
+use crate::traces;
 
 /// Automatic persisted queries kept in memory, per replica (a client re-sends a query the replica
 /// does not know).
@@ -48,12 +52,20 @@ impl Default for Executor {
         Query::create_type_info(&mut registry);
         <Subscription as SubscriptionType>::create_type_info(&mut registry);
         Executor {
-            schema: schema_builder().finish(),
-            introspection: schema_builder().extension(introspection::SchemaDescription).finish(),
+            schema: traced(schema_builder()).finish(),
+            introspection: traced(schema_builder()).extension(introspection::SchemaDescription).finish(),
             registry,
             persisted: LruCacheStorage::new(PERSISTED_QUERIES),
         }
     }
+}
+
+/// The schema with async-graphql's spans while spans are exported ([`traces`]); without them
+/// otherwise, since the extension costs every field a call.
+fn traced(
+    builder: SchemaBuilder<Query, EmptyMutation, Subscription>,
+) -> SchemaBuilder<Query, EmptyMutation, Subscription> {
+    if traces::exporting() { builder.extension(async_graphql::extensions::Tracing) } else { builder }
 }
 
 /// The `persistedQuery` member of a request's `extensions`.

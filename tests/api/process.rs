@@ -26,6 +26,11 @@ struct Gateway {
 
 impl Gateway {
     async fn start() -> Gateway {
+        Gateway::start_with(&[]).await
+    }
+
+    /// `serve` with `extra` flags after the usual ones.
+    async fn start_with(extra: &[&str]) -> Gateway {
         let test_db = TestDb::new().await;
         add_user(&test_db.db, ADMIN_ID, "admin", "Admin", false).await;
         handmade_log(&test_db.db).await;
@@ -34,6 +39,7 @@ impl Gateway {
         let address = format!("127.0.0.1:{port}");
         let mut child = Command::new(env!("CARGO_BIN_EXE_audit-gateway"))
             .args(["serve", "--bind", &address, "--log-format", "json"])
+            .args(extra)
             .env("DATABASE_URL", cli_url(&test_db))
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
@@ -87,11 +93,33 @@ impl Gateway {
 
     /// The head of a GraphQL POST whose body has `length` bytes.
     fn post_head(&self, length: usize) -> String {
+        self.post_head_with(length, "")
+    }
+
+    /// The same, with `headers` (each ending in CRLF) added.
+    fn post_head_with(&self, length: usize, headers: &str) -> String {
         format!(
             "POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
-             Content-Length: {length}\r\nConnection: close\r\n\r\n",
+             {headers}Content-Length: {length}\r\nConnection: close\r\n\r\n",
             self.token
         )
+    }
+
+    /// Sends one GraphQL POST and returns its status and the whole response.
+    async fn post(&self, body: &[u8], headers: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.address).await.expect("connect");
+        stream.write_all(self.post_head_with(body.len(), headers).as_bytes()).await.expect("head");
+        stream.write_all(body).await.expect("body");
+        read_status(&mut stream).await
+    }
+
+    /// The access log's lines (`--log-format json`), as JSON.
+    fn access_log(&self) -> Vec<Value> {
+        self.log()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| line["fields"]["message"] == "request")
+            .collect()
     }
 }
 
@@ -207,20 +235,13 @@ async fn oversized_and_unauthenticated_bodies_do_not_grow_the_servers_memory() {
 async fn the_access_log_says_who_read_the_audit_log() {
     let mut gateway = Gateway::start().await;
     let body = br#"{"query": "query Dashboard { activityInsights { totalActions } }", "operationName": "Dashboard"}"#;
-    let mut stream = TcpStream::connect(&gateway.address).await.expect("connect");
-    stream.write_all(gateway.post_head(body.len()).as_bytes()).await.expect("head");
-    stream.write_all(body).await.expect("body");
-    assert_eq!(read_status(&mut stream).await.0, 200);
+    assert_eq!(gateway.post(body, "").await.0, 200);
     gateway.terminate();
     assert!(gateway.exit_status().await.is_some_and(|status| status.success()));
 
     let log = gateway.log();
     assert!(log.iter().all(|line| !line.contains(&gateway.token)), "the secret is never logged");
-    let requests: Vec<Value> = log
-        .iter()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|line| line["fields"]["message"] == "request")
-        .collect();
+    let requests = gateway.access_log();
     let graphql = requests.iter().find(|line| line["fields"]["path"] == "/graphql").expect("logged");
     let fields = &graphql["fields"];
     assert_eq!(fields["status"], 200);
@@ -230,4 +251,129 @@ async fn the_access_log_says_who_read_the_audit_log() {
     assert!(fields["client"].as_str().is_some_and(|client| client.starts_with("127.0.0.1:")), "{graphql}");
     assert!(fields["elapsed_ms"].is_number(), "{graphql}");
     assert!(log.iter().all(|line| !line.contains("\u{1b}[")), "no colours off a terminal");
+}
+
+/// An OTLP/HTTP receiver, as a collector is: it takes `POST /v1/traces` in protobuf and keeps the
+/// spans it decodes.
+struct Receiver {
+    address: String,
+    spans: Arc<Mutex<Vec<otlp::Span>>>,
+}
+
+mod otlp {
+    pub use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
+    pub use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+    pub use opentelemetry_proto::tonic::trace::v1::Span;
+    pub use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+}
+
+impl Receiver {
+    async fn start() -> Receiver {
+        use axum::http::{HeaderMap, StatusCode, header};
+        use prost::Message;
+        let spans = Arc::new(Mutex::new(Vec::new()));
+        let kept = spans.clone();
+        let receive = move |headers: HeaderMap, body: axum::body::Bytes| async move {
+            assert_eq!(headers[header::CONTENT_TYPE], "application/x-protobuf", "OTLP/HTTP in protobuf");
+            let Ok(request) = otlp::ExportTraceServiceRequest::decode(body) else {
+                return (StatusCode::BAD_REQUEST, Vec::new());
+            };
+            let mut spans = kept.lock().expect("spans");
+            for resource in request.resource_spans {
+                let service = resource.resource.iter().flat_map(|r| &r.attributes).find(|a| a.key == "service.name");
+                assert!(
+                    service.and_then(|a| a.value.as_ref()).and_then(|v| v.value.as_ref())
+                        == Some(&otlp::AnyValue::StringValue("audit-gateway".into())),
+                    "service.name is audit-gateway: {service:?}"
+                );
+                spans.extend(resource.scope_spans.into_iter().flat_map(|scope| scope.spans));
+            }
+            (StatusCode::OK, otlp::ExportTraceServiceResponse::default().encode_to_vec())
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address").to_string();
+        let router = axum::Router::new().route("/v1/traces", axum::routing::post(receive));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Receiver { address, spans }
+    }
+
+    fn spans(&self) -> Vec<otlp::Span> {
+        self.spans.lock().expect("spans").clone()
+    }
+}
+
+/// A span's string attribute.
+fn attribute<'s>(span: &'s otlp::Span, key: &str) -> Option<&'s str> {
+    span.attributes.iter().find(|a| a.key == key).and_then(|a| match a.value.as_ref()?.value.as_ref()? {
+        otlp::AnyValue::StringValue(text) => Some(text.as_str()),
+        _ => None,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[tokio::test]
+async fn traces_go_to_the_otlp_endpoint_continue_traceparent_and_name_each_statement() {
+    let receiver = Receiver::start().await;
+    let endpoint = format!("http://{}", receiver.address);
+    let mut gateway = Gateway::start_with(&["--otlp-endpoint", &endpoint]).await;
+    const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const CALLER: &str = "00f067aa0ba902b7";
+    // A verb no statement may contain: it is a bound value.
+    let body = br#"{"query": "query Dashboard { activityInsights(filter: {actions: [\"verb-as-a-value\"], timeframe: YEAR}) { totalActions } activity { items { id transaction { user { name } } } } }", "operationName": "Dashboard"}"#;
+    for traceparent in [format!("traceparent: 00-{TRACE}-{CALLER}-01\r\n"), String::new()] {
+        let (status, response) = gateway.post(body, &traceparent).await;
+        assert!(status == 200 && !response.contains("\"errors\""), "{response}");
+    }
+    // Shutting down sends what is still queued.
+    gateway.terminate();
+    assert!(gateway.exit_status().await.is_some_and(|status| status.success()), "{:?}", gateway.log());
+
+    let spans = receiver.spans();
+    let servers: Vec<&otlp::Span> = spans.iter().filter(|s| s.kind == otlp::SpanKind::Server as i32).collect();
+    assert_eq!(servers.len(), 2, "one server span per request: {servers:#?}");
+    let continued = servers.iter().find(|s| hex(&s.trace_id) == TRACE).expect("the caller's trace is continued");
+    assert_eq!(hex(&continued.parent_span_id), CALLER, "the server span's parent is the caller's span");
+    assert_eq!(continued.name, "POST /graphql");
+    assert_eq!(attribute(continued, "http.route"), Some("/graphql"));
+    assert_eq!(attribute(continued, "graphql.operation.name"), Some("Dashboard"));
+    let status = continued.attributes.iter().find(|a| a.key == "http.response.status_code").expect("status");
+    assert_eq!(status.value.as_ref().and_then(|v| v.value.as_ref()), Some(&otlp::AnyValue::IntValue(200)));
+    let started = servers.iter().find(|s| hex(&s.trace_id) != TRACE).expect("the other request");
+    assert!(started.parent_span_id.is_empty(), "without traceparent a request starts a trace");
+
+    // Every other span of the continued trace descends from its server span.
+    let trace: Vec<&otlp::Span> = spans.iter().filter(|s| hex(&s.trace_id) == TRACE).collect();
+    let parent_of = |span: &otlp::Span| trace.iter().find(|p| p.span_id == span.parent_span_id).copied();
+    for span in &trace {
+        let mut at = *span;
+        while at.span_id != continued.span_id {
+            at = parent_of(at).unwrap_or_else(|| panic!("{} is not under the request's span", span.name));
+        }
+    }
+    let names: Vec<&str> = trace.iter().map(|s| s.name.as_str()).collect();
+    for name in ["request", "parse", "validation", "execute"] {
+        assert!(names.contains(&name), "async-graphql's {name} span: {names:?}");
+    }
+    let statements: Vec<&str> = trace
+        .iter()
+        .filter(|s| s.kind == otlp::SpanKind::Client as i32)
+        .filter_map(|s| attribute(s, "db.statement"))
+        .collect();
+    assert!(statements.len() >= 2, "the insights and the page each run SQL: {names:?}");
+    assert!(
+        statements.iter().all(|sql| sql.contains("SELECT") || sql.starts_with("BEGIN") || sql.starts_with("SET")),
+        "{statements:#?}"
+    );
+    assert!(statements.iter().all(|sql| !sql.contains("verb-as-a-value")), "values are bound, never in the text");
+    assert!(
+        trace.iter().filter(|s| s.kind == otlp::SpanKind::Client as i32).all(|s| attribute(s, "db.system").is_some())
+    );
+
+    // The access log says which trace each request was.
+    let lines = gateway.access_log();
+    let logged: Vec<&str> = lines.iter().filter_map(|line| line["fields"]["trace_id"].as_str()).collect();
+    assert_eq!(logged, [TRACE.to_owned(), hex(&started.trace_id)], "{lines:#?}");
 }
