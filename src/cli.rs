@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use axum::http::HeaderValue;
 use chrono::{NaiveDate, Utc};
+use chrono_tz::Tz;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
@@ -19,7 +20,7 @@ use tokio::net::TcpListener;
 use crate::db::{self, DEFAULT_DATABASE_URL, DbConfig};
 use crate::seed::{self, SeedConfig};
 use crate::state::{AppState, Limits};
-use crate::{app, compaction, graphql, server, telemetry, tokens};
+use crate::{app, compaction, graphql, retention, server, telemetry, tokens};
 
 /// A GraphQL (and REST) gateway over an application's audit log.
 #[derive(Debug, Parser)]
@@ -90,6 +91,33 @@ pub enum Command {
     Schema,
     /// Maintain the rollups (the pre-aggregated counts the triggers keep).
     Rollups(RollupsArgs),
+    /// Remove the transactions older than a number of days, with their activities, in short
+    /// batches (writers go on meanwhile); every figure stays exact.
+    Retention {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        retention: RetentionArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RetentionArgs {
+    /// Keep today and this many days before it; remove everything issued before that local
+    /// midnight.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36_600))]
+    pub keep_days: u32,
+    /// The zone the days are counted in (an IANA name such as `Europe/Berlin`).
+    #[arg(long, default_value = "UTC", value_parser = parse_zone)]
+    pub time_zone: Tz,
+    /// Print what would be removed, and remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_zone(name: &str) -> Result<Tz, String> {
+    crate::filter::parse_time_zone(name)
+        .ok_or_else(|| format!("{name:?} is not an IANA time zone such as Europe/Berlin"))
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +200,18 @@ pub struct ServeArgs {
     /// or agent, `http://`): spans go to `URL/v1/traces`. Off by default.
     #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
+    /// Once a day, remove the transactions older than this many days with their activities (as
+    /// `audit-gateway retention --keep-days` does; of several gateways, one at a time). Off by
+    /// default.
+    #[arg(long, env = "AUDIT_GATEWAY_RETAIN_DAYS", value_parser = clap::value_parser!(u32).range(1..=36_600))]
+    pub retain_days: Option<u32>,
+    /// The zone `--retain-days` counts days in.
+    #[arg(long, env = "AUDIT_GATEWAY_RETAIN_TIME_ZONE", default_value = "UTC", value_parser = parse_zone)]
+    pub retain_time_zone: Tz,
+    /// Never write to the database: no migrations, no folding of the rollup deltas, no retention,
+    /// no LISTEN (the live feed polls). Implied on a PostgreSQL hot standby.
+    #[arg(long, env = "AUDIT_GATEWAY_READ_ONLY")]
+    pub read_only: bool,
 }
 
 fn parse_origin(text: &str) -> Result<HeaderValue, String> {
@@ -258,6 +298,17 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Serve { database, migrate, serve: args } => {
             let url = database.url();
             let listener = bind(args.bind).await?;
+            let db = db::connect(&DbConfig::new(url)).await?;
+            let standby = db::is_hot_standby(&db).await?;
+            db.close().await?;
+            let read_only = args.read_only || standby;
+            if migrate && read_only {
+                return Err(Advice(format!(
+                    "--migrate cannot run on a {}: migrate the primary, then serve this one without it",
+                    if standby { "hot standby" } else { "gateway told --read-only" }
+                ))
+                .into());
+            }
             if migrate {
                 let db = db::connect(&DbConfig::new(url)).await?;
                 db::migrate(&db).await?;
@@ -265,7 +316,10 @@ pub async fn run(cli: Cli) -> CliResult {
             } else {
                 open_migrated(url).await?.close().await?;
             }
-            serve(listener, url, &args).await
+            if standby {
+                tracing::info!("the database is a hot standby: serving read-only");
+            }
+            serve(listener, url, &args, read_only).await
         }
         Command::Demo { database_url, serve: args } => demo(database_url, &args).await,
         Command::Seed { database, seed: args } => {
@@ -302,6 +356,25 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Token(TokenArgs { database, command }) => {
             let db = open_migrated(database.url()).await?;
             token(&db, command).await
+        }
+        Command::Retention { database, retention: args } => {
+            let db = open_migrated(database.url()).await?;
+            let policy = retention::Policy { keep_days: args.keep_days, zone: args.time_zone };
+            let cutoff = policy.cutoff(Utc::now());
+            if args.dry_run {
+                let would = retention::count(&db, cutoff).await?;
+                println!(
+                    "would remove {} transactions and {} activities issued before {cutoff} UTC (dry run: nothing removed)",
+                    would.transactions, would.activities
+                );
+            } else {
+                let removed = retention::remove(&db, cutoff).await?;
+                println!(
+                    "removed {} transactions and {} activities issued before {cutoff} UTC",
+                    removed.transactions, removed.activities
+                );
+            }
+            Ok(())
         }
         Command::Rollups(RollupsArgs { database, command: RollupsCommand::Rebuild }) => {
             let db = open_migrated(database.url()).await?;
@@ -375,15 +448,24 @@ async fn bind(address: SocketAddr) -> Result<TcpListener, Box<dyn std::error::Er
 
 /// Serves the (migrated) database at `url` on `listener` until SIGTERM or SIGINT. The pool is the
 /// serving one: PostgreSQL cancels its statements at the request deadline.
-async fn serve(listener: TcpListener, url: &str, args: &ServeArgs) -> CliResult {
+async fn serve(listener: TcpListener, url: &str, args: &ServeArgs, read_only: bool) -> CliResult {
     let limits = args.limits();
     let mut config = DbConfig::new(url);
     config.statement_timeout = Some(limits.request_timeout);
     let db = db::connect(&config).await?;
     tracing::info!(address = %listener.local_addr()?, "audit-gateway listening");
-    let compaction = (args.compact_every_ms > 0)
+    // A read-only gateway writes nothing: the primary's gateways fold and remove.
+    let compaction = (args.compact_every_ms > 0 && !read_only)
         .then(|| compaction::spawn(db.clone(), Duration::from_millis(args.compact_every_ms)));
+    if read_only && args.retain_days.is_some() {
+        tracing::warn!("--retain-days is ignored on a read-only gateway: run it on the primary's");
+    }
+    let retention = args
+        .retain_days
+        .filter(|_| !read_only)
+        .map(|keep_days| retention::spawn(db.clone(), retention::Policy { keep_days, zone: args.retain_time_zone }));
     let state = AppState::with_limits(db, limits).with_cors_allow_origins(args.cors_allow_origins.clone());
+    let state = if read_only { state.read_only() } else { state };
     let metrics = match args.metrics_bind {
         Some(address) => {
             telemetry::handle();
@@ -395,8 +477,8 @@ async fn serve(listener: TcpListener, url: &str, args: &ServeArgs) -> CliResult 
         None => None,
     };
     let served = app::serve(listener, state, server::shutdown_signal()).await;
-    if let Some(compaction) = compaction {
-        compaction.abort();
+    for task in [compaction, retention].into_iter().flatten() {
+        task.abort();
     }
     if let Some(metrics) = metrics {
         metrics.abort();
@@ -523,5 +605,5 @@ audit-gateway demo: {users} users, {actions} activities from {first_day} up to n
         first_day = config.first_day().unwrap_or(config.end_date),
         token = token.secret,
     );
-    serve(listener, &url, args).await
+    serve(listener, &url, args, args.read_only).await
 }

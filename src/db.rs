@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 
 /// The embedded SQLite file used when no database URL is given.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://audit.db?mode=rwc";
@@ -68,6 +68,17 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
         options.set_schema_search_path(schema.clone());
     }
     Database::connect(options).await
+}
+
+/// Whether the database is a PostgreSQL hot standby (`pg_is_in_recovery()`), which refuses
+/// every write; SQLite never is.
+pub async fn is_hot_standby(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(false);
+    }
+    let statement = Statement::from_string(DbBackend::Postgres, "SELECT pg_is_in_recovery() AS standby");
+    let row = db.query_one_raw(statement).await?;
+    Ok(row.map(|row| row.try_get::<bool>("", "standby")).transpose()?.unwrap_or(false))
 }
 
 /// Closes the pool's idle connections that no longer answer, so the next statement gets a live

@@ -517,6 +517,16 @@ impl Calendar {
     }
 }
 
+/// Today's date in `zone`.
+pub fn today_in(zone: Tz, now: DateTime<Utc>) -> NaiveDate {
+    Calendar { offset_minutes: 0, time_zone: Some(zone) }.today(now)
+}
+
+/// The UTC instant at which the local date `day` begins in `zone` (its first minute that exists).
+pub fn day_start_in(zone: Tz, day: NaiveDate) -> NaiveDateTime {
+    Calendar { offset_minutes: 0, time_zone: Some(zone) }.day_start_utc(day)
+}
+
 /// Today's date at a fixed offset.
 pub fn local_today(now: DateTime<Utc>, offset_minutes: i64) -> NaiveDate {
     (now.naive_utc() - TimeDelta::minutes(offset_minutes)).date()

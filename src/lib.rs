@@ -26,6 +26,7 @@
 //!   `audit_rollup` crate) while the gateway serves.
 //! - [`telemetry`] records metrics and serves them at `--metrics-bind`; [`traces`] exports spans
 //!   over OTLP at `--otlp-endpoint`.
+//! - [`retention`] removes the log's oldest days (`retention`, `serve --retain-days`).
 //! - [`tokens`] creates, lists and revokes API tokens (the secret is never stored).
 //! - [`seed`] writes deterministic synthetic activity for demos, tests and benchmarks.
 //! - [`cli`] is the `audit-gateway` command line; `main.rs` only calls it.
@@ -47,6 +48,7 @@ pub mod graphql;
 pub mod live;
 pub mod rate_limit;
 pub mod rest;
+pub mod retention;
 pub mod seed;
 pub mod server;
 pub mod state;

@@ -103,6 +103,12 @@ impl AppState {
         }
     }
 
+    /// Writes nothing to the database (a hot standby, `--read-only`): the live feed polls
+    /// rather than `LISTEN`, which a standby refuses and which would announce itself with a write.
+    pub fn read_only(self) -> Self {
+        AppState { live: Hub::polling(self.db.clone()), ..self }
+    }
+
     /// Lets pages from `origins` call the API.
     pub fn with_cors_allow_origins(self, origins: Vec<HeaderValue>) -> Self {
         AppState { cors_allow_origins: Arc::new(origins), ..self }

@@ -22,7 +22,7 @@ pub mod insights;
 pub mod list;
 pub mod rollup;
 mod snapshot;
-mod sql;
+pub(crate) mod sql;
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -78,6 +78,8 @@ struct Shared {
     followers_by_token: Mutex<HashMap<i64, usize>>,
     /// Wakes the reader (a follower starting). The reader holds it without holding the hub.
     wake: Arc<Notify>,
+    /// Whether the reader may `LISTEN` (PostgreSQL, and not read-only); otherwise it polls.
+    listens: bool,
 }
 
 /// The transports that follow the feed, for the open-followers gauge.
@@ -119,8 +121,19 @@ impl Drop for Admitted {
 
 impl Hub {
     pub fn new(db: DatabaseConnection) -> Self {
+        let listens = db.get_database_backend() == DbBackend::Postgres;
+        Hub::with_wakeups(db, listens)
+    }
+
+    /// A hub whose reader only polls: it writes nothing (a read-only gateway).
+    pub fn polling(db: DatabaseConnection) -> Self {
+        Hub::with_wakeups(db, false)
+    }
+
+    fn with_wakeups(db: DatabaseConnection, listens: bool) -> Self {
         let (batches, _) = broadcast::channel(BUFFERED_BATCHES);
         Hub(Arc::new(Shared {
+            listens,
             db,
             batches,
             read_up_to: watch::Sender::new(None),
@@ -199,7 +212,7 @@ async fn read_new_rows(shared: Weak<Shared>, wake: Arc<Notify>) {
                 return;
             }
         }
-        if hub.db.get_database_backend() == DbBackend::Postgres {
+        if hub.listens {
             listener.keep_listening(&hub.db).await;
         }
         let pause = match read_batches(&hub, &mut position).await {

@@ -293,3 +293,35 @@ async fn a_second_demo_refuses_while_the_first_serves_and_the_first_keeps_workin
     drop(first);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn retention_dry_run_says_what_would_go_and_the_run_removes_it() {
+    let test_db = TestDb::new().await;
+    let db = &test_db.db;
+    add_user(db, ADMIN_ID, "admin", "Admin", false).await;
+    let now = chrono::Utc::now().naive_utc().format("%Y-%m-%d %H:%M:%S").to_string();
+    for (id, issued_at, activities) in
+        [(1, "2020-01-31 23:00:00", 2), (2, "2020-02-01 00:00:00", 1), (3, now.as_str(), 3)]
+    {
+        add_transaction(db, id, issued_at, Some(ADMIN_ID)).await;
+        for n in 0..activities {
+            add_activity(db, id * 10 + n, id, "update", "Datastore").await;
+        }
+    }
+
+    let (ok, stdout, stderr) = run(&test_db, &["retention", "--keep-days", "30", "--dry-run"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.starts_with("would remove 2 transactions and 3 activities issued before "), "{stdout}");
+    assert_eq!(scalar(db, "SELECT COUNT(*) FROM activity").await, 6, "a dry run removes nothing");
+
+    let (ok, stdout, stderr) = run(&test_db, &["retention", "--keep-days", "30", "--time-zone", "Europe/Berlin"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.starts_with("removed 2 transactions and 3 activities issued before "), "{stdout}");
+    assert_eq!(scalar(db, "SELECT COUNT(*) FROM activity").await, 3);
+    assert_eq!(scalar(db, "SELECT COUNT(*) FROM \"transaction\"").await, 1);
+
+    let (ok, _, stderr) = run(&test_db, &["retention", "--keep-days", "0"]);
+    assert!(!ok && stderr.contains("--keep-days"), "at least a day is kept: {stderr}");
+    let (ok, _, stderr) = run(&test_db, &["retention", "--keep-days", "3", "--time-zone", "Mars/Olympus"]);
+    assert!(!ok && stderr.contains("Mars/Olympus"), "{stderr}");
+}

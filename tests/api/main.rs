@@ -22,6 +22,7 @@ mod page;
 mod parity;
 mod process;
 mod rest;
+mod retention;
 mod rollup;
 mod schema;
 mod subscription;
