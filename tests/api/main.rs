@@ -21,6 +21,7 @@ mod outage;
 mod page;
 mod parity;
 mod process;
+mod replica;
 mod rest;
 mod retention;
 mod rollup;
