@@ -15,6 +15,9 @@
 //!   apart (an import of a sparse log): the deltas of a second's batches share no quarter hour,
 //!   which is the folding's worst case.
 //!
+//! `--retention` measures instead the requests' writers (1 and 8) alone and while `retention`
+//! removes an old year of the log.
+//!
 //! With the triggers on, the rollup deltas are folded in every second meanwhile, as the serving
 //! gateway does, so the writers meet the folding's locks, CPU and I/O too (`--fold-every-ms 0`
 //! leaves them pending, to see the triggers' own cost).
@@ -23,8 +26,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
-use audit_gateway::compaction;
 use audit_gateway::db::{self, DbConfig};
+use audit_gateway::{compaction, retention, seed};
 use clap::Parser;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 
@@ -53,6 +56,13 @@ struct Args {
     /// (PostgreSQL; without it nobody listens and the trigger only records).
     #[arg(long)]
     listened: bool,
+    /// Instead: the writers' rate while `retention` removes an old year of the log (seeded first,
+    /// `--old-activities` of it), against their rate alone, alternating.
+    #[arg(long)]
+    retention: bool,
+    /// Activities of the old year `--retention` removes.
+    #[arg(long, default_value_t = 1_000_000)]
+    old_activities: u64,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -65,10 +75,19 @@ async fn main() {
         args.seconds = 0.2;
         args.rounds = 1;
     }
+    if args.quick {
+        args.old_activities = args.old_activities.min(20_000);
+    }
     let (url, cleanup) = scratch(&args).await;
     let db = db::connect(&DbConfig::new(url.clone())).await.expect("connect to the scratch database");
     db::migrate(&db).await.expect("migrate the scratch database");
     let backend = db.get_database_backend();
+    if args.retention {
+        during_retention(&db, &url, &args).await;
+        db.close().await.ok();
+        cleanup.await;
+        return;
+    }
     if args.listened && backend == DbBackend::Postgres {
         exec(&db, "INSERT INTO activity_feed_listened (until) VALUES (now() + interval '1 day')").await;
     }
@@ -114,6 +133,67 @@ async fn main() {
     }
     db.close().await.ok();
     cleanup.await;
+}
+
+/// Requests' writers alone and while a retention run removes the seeded old year, alternating;
+/// the rollups' and the feed's triggers on and the deltas folded every second throughout, as in
+/// production. Each retention run is stopped when its measurement ends and the next goes on
+/// from there (each of its statements commits on its own).
+async fn during_retention(db: &DatabaseConnection, url: &str, args: &Args) {
+    let old = seed::SeedConfig {
+        users: 50,
+        actions: args.old_activities,
+        days: 366,
+        seed: 7,
+        end_date: chrono::NaiveDate::from_ymd_opt(2020, 12, 31).expect("date"),
+        not_after: None,
+    };
+    seed::seed(db, &old, |_| {}).await.expect("seed the old year");
+    let cutoff = chrono::NaiveDate::from_ymd_opt(2021, 1, 1).and_then(|day| day.and_hms_opt(0, 0, 0));
+    let cutoff = cutoff.expect("a valid date");
+    let highest = scalar(db, "SELECT COALESCE(MAX(id), 0) FROM activity")
+        .await
+        .max(scalar(db, "SELECT COALESCE(MAX(id), 0) FROM \"transaction\"").await);
+    let next_id = Arc::new(AtomicI64::new(highest + 1));
+    let seconds = Duration::from_secs_f64(args.seconds);
+    let folding = compaction::spawn(db.clone(), Duration::from_millis(args.fold_every_ms.max(1)));
+    let old_left = async || scalar(db, &format!("SELECT COUNT(*) FROM activity WHERE id <= {highest}")).await;
+    println!(
+        "| writers | alone (activities/s) | during retention (activities/s) | during ÷ alone | removed (activities/s) |"
+    );
+    println!("|--:|--:|--:|--:|--:|");
+    let mut ended_early = false;
+    for writers in [1, 8] {
+        let (mut alone, mut during, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..args.rounds {
+            alone.push(measure(url, "request", writers, seconds, &next_id).await);
+            let before = old_left().await;
+            assert!(before > 0, "the old year is gone: seed more with --old-activities");
+            let run = tokio::spawn({
+                let db = db.clone();
+                async move { retention::remove(&db, cutoff).await }
+            });
+            let started = Instant::now();
+            during.push(measure(url, "request", writers, seconds, &next_id).await);
+            let finished_early = run.is_finished();
+            run.abort();
+            let _ = run.await;
+            removed.push((before - old_left().await) as f64 / started.elapsed().as_secs_f64());
+            ended_early |= finished_early;
+        }
+        let (alone, during, removed) = (median(alone), median(during), median(removed));
+        println!("| {writers} | {alone:.0} | {during:.0} | {:.2} | {removed:.0} |", during / alone);
+    }
+    folding.abort();
+    if ended_early {
+        println!("\nA retention run ended before its measurement did: seed more with --old-activities.");
+    }
+}
+
+async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    let statement = sea_orm::Statement::from_string(db.get_database_backend(), sql);
+    let row = db.query_one_raw(statement).await.expect(sql).expect("a row");
+    row.try_get_by_index::<i64>(0).expect("an integer")
 }
 
 /// Activities written per second by `writers` concurrent writers for about `seconds`.
