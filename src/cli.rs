@@ -298,11 +298,9 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Serve { database, migrate, serve: args } => {
             let url = database.url();
             let listener = bind(args.bind).await?;
-            let db = db::connect(&DbConfig::new(url)).await?;
+            let db = if migrate { db::connect(&DbConfig::new(url)).await? } else { open_migrated(url).await? };
             let standby = db::is_hot_standby(&db).await?;
-            db.close().await?;
-            let read_only = args.read_only || standby;
-            if migrate && read_only {
+            if migrate && (args.read_only || standby) {
                 return Err(Advice(format!(
                     "--migrate cannot run on a {}: migrate the primary, then serve this one without it",
                     if standby { "hot standby" } else { "gateway told --read-only" }
@@ -310,12 +308,10 @@ pub async fn run(cli: Cli) -> CliResult {
                 .into());
             }
             if migrate {
-                let db = db::connect(&DbConfig::new(url)).await?;
                 db::migrate(&db).await?;
-                db.close().await?;
-            } else {
-                open_migrated(url).await?.close().await?;
             }
+            db.close().await?;
+            let read_only = args.read_only || standby;
             if standby {
                 tracing::info!("the database is a hot standby: serving read-only");
             }

@@ -325,3 +325,20 @@ async fn retention_dry_run_says_what_would_go_and_the_run_removes_it() {
     let (ok, _, stderr) = run(&test_db, &["retention", "--keep-days", "3", "--time-zone", "Mars/Olympus"]);
     assert!(!ok && stderr.contains("Mars/Olympus"), "{stderr}");
 }
+
+#[test]
+fn serve_on_a_missing_sqlite_file_says_so_and_creates_nothing() {
+    let dir = std::env::temp_dir().join(format!("audit-gateway-missing-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_audit-gateway"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .current_dir(&dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("no database at audit.db"), "{stderr}");
+    assert!(!dir.join("audit.db").exists(), "nothing created");
+    let _ = std::fs::remove_dir_all(&dir);
+}
