@@ -22,6 +22,10 @@
 //! gateway does, so the writers meet the folding's locks, CPU and I/O too (`--fold-every-ms 0`
 //! leaves them pending, to see the triggers' own cost).
 
+// Only `scalar` of what the HTTP benchmarks share.
+#[allow(dead_code)]
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -151,13 +155,14 @@ async fn during_retention(db: &DatabaseConnection, url: &str, args: &Args) {
     seed::seed(db, &old, |_| {}).await.expect("seed the old year");
     let cutoff = chrono::NaiveDate::from_ymd_opt(2021, 1, 1).and_then(|day| day.and_hms_opt(0, 0, 0));
     let cutoff = cutoff.expect("a valid date");
-    let highest = scalar(db, "SELECT COALESCE(MAX(id), 0) FROM activity")
+    let highest = support::scalar::<i64>(db, "SELECT COALESCE(MAX(id), 0) FROM activity")
         .await
-        .max(scalar(db, "SELECT COALESCE(MAX(id), 0) FROM \"transaction\"").await);
+        .max(support::scalar::<i64>(db, "SELECT COALESCE(MAX(id), 0) FROM \"transaction\"").await);
     let next_id = Arc::new(AtomicI64::new(highest + 1));
     let seconds = Duration::from_secs_f64(args.seconds);
     let folding = compaction::spawn(db.clone(), Duration::from_millis(args.fold_every_ms.max(1)));
-    let old_left = async || scalar(db, &format!("SELECT COUNT(*) FROM activity WHERE id <= {highest}")).await;
+    let old_left =
+        async || support::scalar::<i64>(db, &format!("SELECT COUNT(*) FROM activity WHERE id <= {highest}")).await;
     println!(
         "| writers | alone (activities/s) | during retention (activities/s) | during ÷ alone | removed (activities/s) |"
     );
@@ -188,12 +193,6 @@ async fn during_retention(db: &DatabaseConnection, url: &str, args: &Args) {
     if ended_early {
         println!("\nA retention run ended before its measurement did: seed more with --old-activities.");
     }
-}
-
-async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
-    let statement = sea_orm::Statement::from_string(db.get_database_backend(), sql);
-    let row = db.query_one_raw(statement).await.expect(sql).expect("a row");
-    row.try_get_by_index::<i64>(0).expect("an integer")
 }
 
 /// Activities written per second by `writers` concurrent writers for about `seconds`.

@@ -149,21 +149,28 @@ async fn commands_other_than_migrate_never_change_a_schema_and_say_what_to_run()
     assert_eq!(pending_migrations(&test_db.db).await, 0);
 }
 
-#[test]
-fn a_missing_sqlite_file_is_not_created_by_commands_that_only_read_it() {
-    let dir = std::env::temp_dir().join(format!("audit-gateway-missing-{}", std::process::id()));
+/// Runs `args` in an empty directory with the default database URL: whether it succeeded, its
+/// stderr, and whether it created `audit.db` there.
+fn run_without_a_database(name: &str, args: &[&str]) -> (bool, String, bool) {
+    let dir = std::env::temp_dir().join(format!("audit-gateway-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let output = Command::new(env!("CARGO_BIN_EXE_audit-gateway"))
-        .args(["token", "list"])
+        .args(args)
         .current_dir(&dir)
         .env_remove("DATABASE_URL")
         .output()
         .expect("run");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
-    assert!(stderr.contains("no database at audit.db") && stderr.contains("audit-gateway migrate"), "{stderr}");
-    assert!(!dir.join("audit.db").exists(), "nothing created");
+    let created = dir.join("audit.db").exists();
     let _ = std::fs::remove_dir_all(&dir);
+    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned(), created)
+}
+
+#[test]
+fn a_missing_sqlite_file_is_not_created_by_commands_that_only_read_it() {
+    let (ok, stderr, created) = run_without_a_database("missing", &["token", "list"]);
+    assert!(!ok);
+    assert!(stderr.contains("no database at audit.db") && stderr.contains("audit-gateway migrate"), "{stderr}");
+    assert!(!created, "nothing created");
 }
 
 #[tokio::test]
@@ -328,17 +335,8 @@ async fn retention_dry_run_says_what_would_go_and_the_run_removes_it() {
 
 #[test]
 fn serve_on_a_missing_sqlite_file_says_so_and_creates_nothing() {
-    let dir = std::env::temp_dir().join(format!("audit-gateway-missing-serve-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let output = Command::new(env!("CARGO_BIN_EXE_audit-gateway"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .current_dir(&dir)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+    let (ok, stderr, created) = run_without_a_database("missing-serve", &["serve", "--bind", "127.0.0.1:0"]);
+    assert!(!ok);
     assert!(stderr.contains("no database at audit.db"), "{stderr}");
-    assert!(!dir.join("audit.db").exists(), "nothing created");
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!created, "nothing created");
 }
